@@ -1,0 +1,153 @@
+"""Built-in mechanisms written with the mechanism API: ``pas``, ``hh``, ``IClamp``, ``SEClamp``.
+
+``hh`` is Hodgkin & Huxley (1952, J Physiol 117:500) with NEURON's default parameters and
+temperature factor ``q10 = 3 ** ((celsius - 6.3) / 10)``. As NEURON's ``hh``, its rates come
+from a table of 201 points over -100..100 mV, linearly interpolated, unless
+``usetable_hh = 0`` (then they are evaluated exactly).
+"""
+
+import functools
+
+import numpy as np
+
+from ._mechanism import DensityMechanism, IonUse, PointProcess
+
+__all__ = ["pas", "hh", "IClamp_spec", "SEClamp_spec", "BUILTIN"]
+
+
+# --------------------------------------------------------------------------- pas
+def _pas_current(v, states, params, ions, ctx):
+    return {"i": params["g"] * (v - params["e"])}
+
+
+pas = DensityMechanism(
+    name="pas",
+    parameters={"g": 0.001, "e": -70.0},
+    units={"g": "S/cm2", "e": "mV", "i": "mA/cm2"},
+    nonspecific=("i",),
+    current=_pas_current,
+)
+
+
+# --------------------------------------------------------------------------- hh
+def _vtrap(x, y):
+    """x / (exp(x/y) - 1), with its limit y (1 - x/y/2) where |x/y| < 1e-6."""
+    r = x / y
+    small = np.abs(r) < 1e-6
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = x / (np.exp(r) - 1.0)
+    return np.where(small, y * (1.0 - r / 2.0), out)
+
+
+def _hh_exact(v, celsius):
+    """minf, mtau, hinf, htau, ninf, ntau [1, ms] at v [mV], as a (6, n) array."""
+    q10 = 3.0 ** ((celsius - 6.3) / 10.0)
+    a = 0.1 * _vtrap(-(v + 40.0), 10.0)
+    b = 4.0 * np.exp(-(v + 65.0) / 18.0)
+    m = (a / (a + b), 1.0 / (q10 * (a + b)))
+    a = 0.07 * np.exp(-(v + 65.0) / 20.0)
+    b = 1.0 / (np.exp(-(v + 35.0) / 10.0) + 1.0)
+    h = (a / (a + b), 1.0 / (q10 * (a + b)))
+    a = 0.01 * _vtrap(-(v + 55.0), 10.0)
+    b = 0.125 * np.exp(-(v + 65.0) / 80.0)
+    n = (a / (a + b), 1.0 / (q10 * (a + b)))
+    return np.array([m[0], m[1], h[0], h[1], n[0], n[1]])
+
+
+_TABLE_V = -100.0 + np.arange(201.0)  # NMODL: TABLE ... FROM -100 TO 100 WITH 200
+
+
+@functools.lru_cache(maxsize=8)
+def _hh_table(celsius):
+    """The rate table at one temperature (a pure function of celsius, cached)."""
+    table = _hh_exact(_TABLE_V, celsius)
+    table.flags.writeable = False
+    return table
+
+
+def _hh_rates_array(v, celsius, usetable):
+    if not usetable:
+        return _hh_exact(np.asarray(v, dtype=float), celsius)
+    table = _hh_table(celsius)
+    xi = np.asarray(v, dtype=float) + 100.0  # (v - FROM) / step, step = 1 mV
+    i = np.clip(np.floor(xi), 0, 199).astype(np.intp)
+    theta = np.clip(xi - i, 0.0, 1.0)  # beyond the ends: the end values
+    lo = table[:, i]
+    return lo + theta * (table[:, i + 1] - lo)
+
+
+def _hh_rates(v, states, params, ions, ctx):
+    r = _hh_rates_array(v, ctx.celsius, params["usetable"])
+    return {"m": (r[0], r[1]), "h": (r[2], r[3]), "n": (r[4], r[5])}
+
+
+def _hh_current(v, states, params, ions, ctx):
+    m, h, n = states["m"], states["h"], states["n"]
+    gna = params["gnabar"] * m * m * m * h
+    gk = params["gkbar"] * n * n * n * n
+    return {
+        "ina": gna * (v - ions["ena"]),
+        "ik": gk * (v - ions["ek"]),
+        "il": params["gl"] * (v - params["el"]),
+        "gna": gna,
+        "gk": gk,
+    }
+
+
+hh = DensityMechanism(
+    name="hh",
+    parameters={"gnabar": 0.12, "gkbar": 0.036, "gl": 0.0003, "el": -54.3},
+    states=("m", "h", "n"),
+    assigned=("gna", "gk"),
+    ions=(IonUse("na", read=("ena",), write=("ina",)), IonUse("k", read=("ek",), write=("ik",))),
+    nonspecific=("il",),
+    globals={"usetable": 1.0},
+    rates=_hh_rates,
+    current=_hh_current,
+    units={"gnabar": "S/cm2", "gkbar": "S/cm2", "gl": "S/cm2", "el": "mV", "gna": "S/cm2", "gk": "S/cm2"},
+)
+
+
+# --------------------------------------------------------------------------- IClamp
+def _iclamp_current(v, states, params, ions, ctx):
+    t = ctx.t_phase
+    on = (t >= params["delay"]) & (t < params["delay"] + params["dur"])
+    return {"i": np.where(on, params["amp"], 0.0)}
+
+
+IClamp_spec = PointProcess(
+    name="IClamp",
+    parameters={"delay": 0.0, "dur": 0.0, "amp": 0.0},
+    nonspecific=("i",),
+    electrode=True,
+    current=_iclamp_current,
+    discontinuities=lambda p: np.concatenate([p["delay"], p["delay"] + p["dur"]]),
+    aliases={"del": "delay"},
+    units={"delay": "ms", "dur": "ms", "amp": "nA", "i": "nA"},
+)
+
+
+# --------------------------------------------------------------------------- SEClamp
+def _seclamp_current(v, states, params, ions, ctx):
+    t = ctx.t_phase
+    tc2 = params["dur1"] + params["dur2"]
+    tc3 = tc2 + params["dur3"]
+    vc = np.select(
+        [t < params["dur1"], t < tc2, t < tc3], [params["amp1"], params["amp2"], params["amp3"]], default=0.0
+    )
+    on = t < tc3
+    return {"i": np.where(on, (vc - v) / params["rs"], 0.0), "vc": vc}
+
+
+SEClamp_spec = PointProcess(
+    name="SEClamp",
+    parameters={"rs": 1.0, "dur1": 0.0, "amp1": 0.0, "dur2": 0.0, "amp2": 0.0, "dur3": 0.0, "amp3": 0.0},
+    nonspecific=("i",),
+    assigned=("vc",),
+    electrode=True,
+    current=_seclamp_current,
+    discontinuities=lambda p: np.concatenate([p["dur1"], p["dur1"] + p["dur2"], p["dur1"] + p["dur2"] + p["dur3"]]),
+    units={"rs": "MOhm", "dur1": "ms", "amp1": "mV", "i": "nA", "vc": "mV"},
+)
+
+BUILTIN = {m.name: m for m in (pas, hh, IClamp_spec, SEClamp_spec)}

@@ -1,0 +1,233 @@
+"""Variable time step: SUNDIALS CVODE (scikit-sundae) over the one state vector.
+
+The ODE state is the potential of every node with membrane capacitance and every
+mechanism state. Zero-area nodes (section ends) have no capacitance: their potential is
+the conductance-weighted mean of their neighbours', eliminated exactly before each
+evaluation. Point-process discontinuities (IClamp on/off, SEClamp steps) are hard stops
+where the integrator is restarted; recording times and ``cvode.event`` callbacks are
+reached by CVODE's interpolation, without restarting, unless a callback asks for
+``re_init``.
+"""
+
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+import sksundae
+
+from ._errors import CableError
+from ._mechanism import Context
+
+__all__ = ["CvodeIntegrator"]
+
+_DENSE_MAX = 64  # below this many equations the dense solver with CVODE's own Jacobian is faster
+
+
+class CvodeIntegrator:
+    """CVODE on a built model.
+
+    Parameters
+    ----------
+    sim : Simulation
+    atol : float
+        Absolute tolerance (NEURON's ``cvode.atol``) [state units].
+    rtol : float
+        Relative tolerance (NEURON's default is 0).
+    """
+
+    def __init__(self, sim, atol, rtol, maxstep=0.0):
+        self.sim = sim
+        self.model = m = sim._model
+        N = m.n_nodes
+        self.N = N
+        self.cap = np.flatnonzero(m.C > 0)
+        self.zero = np.flatnonzero(m.C == 0)
+        self.nc = len(self.cap)
+        self.ncv = self.nc + len(m.y) - N
+        d0 = m.G_diag[self.zero]
+        G_csr = m.G.tocsr()
+        self.Z = (sp.diags(-1.0 / d0) @ G_csr[self.zero][:, self.cap]).tocsr()
+        self.Cc = m.C[self.cap]
+        self.t_phase = 0.0
+        self.nsteps = 0
+        self.nrhs = 0
+        self.disc = m.discontinuities()
+        options = dict(rtol=rtol, atol=atol, max_num_steps=100000, max_step=maxstep)
+        if self.ncv <= _DENSE_MAX:
+            options["linsolver"] = "dense"
+        else:
+            self._prepare_jacobian()
+            options.update(linsolver="sparse", sparsity=self.sparsity, jacfn=self._jac)
+        with warnings.catch_warnings():
+            # scikit-sundae notes that our jacfn replaces its own sparse approximation
+            warnings.filterwarnings("ignore", message="Custom sparse Jacobian", category=UserWarning)
+            self.solver = sksundae.cvode.CVODE(self._rhs, **options)
+        self._ydot = np.zeros(self.ncv)
+        self.reinit_requested = False
+        self.solver.init_step(sim.t, self.state())
+
+    # -- state vector mapping --------------------------------------------------------
+    def state(self):
+        y = self.model.y
+        return np.concatenate([y[self.cap], y[self.N :]])
+
+    def load(self, ycv):
+        y = self.model.y
+        y[self.cap] = ycv[: self.nc]
+        y[self.N :] = ycv[self.nc :]
+        if len(self.zero):
+            y[self.zero] = self.Z @ y[self.cap]
+
+    # -- right-hand side ---------------------------------------------------------------
+    def _rhs(self, t, ycv, ydot):
+        self.nrhs += 1
+        self.load(ycv)
+        m = self.model
+        ctx = Context(t, np.nan, self.sim.celsius, self.t_phase)
+        for ion in m.ions.values():
+            ion.update_e(ctx.celsius)
+        m.membrane_currents(ctx, slopes=False)
+        axial = m.G @ m.v
+        out = np.zeros(len(m.y))
+        for b in m.blocks + m.pp_blocks:
+            b.derivatives(m.v, m.y, m.ions, ctx, out)
+        cap = self.cap
+        ydot[: self.nc] = (-m.i_total[cap] - axial[cap]) / self.Cc
+        ydot[self.nc :] = out[self.N :]
+
+    # -- sparse Jacobian by coloured finite differences -----------------------------------
+    def _prepare_jacobian(self):
+        m, N, nc = self.model, self.N, self.nc
+        pos = -np.ones(N, dtype=np.intp)
+        pos[self.cap] = np.arange(nc)
+        Gc = abs(m.G.tocsr()[self.cap][:, self.cap])
+        G0 = abs(m.G.tocsr()[self.cap][:, self.zero]) @ abs(self.Z)
+        rows, cols = [np.arange(self.ncv)], [np.arange(self.ncv)]
+        vv = (Gc + G0).tocoo()
+        rows.append(vv.row)
+        cols.append(vv.col)
+        for b in m.blocks + m.pp_blocks:
+            if not b.n_states:
+                continue
+            node_pos = pos[b.nodes]
+            ok = node_pos >= 0
+            idx = np.array([nc + (b.offset - N) + k * b.n + np.arange(b.n) for k in range(b.n_states)])
+            for k in range(b.n_states):
+                rows += [node_pos[ok], idx[k][ok]]
+                cols += [idx[k][ok], node_pos[ok]]
+                for l in range(b.n_states):
+                    rows.append(idx[k])
+                    cols.append(idx[l])
+        r = np.concatenate(rows)
+        c = np.concatenate(cols)
+        S = sp.csc_matrix((np.ones(len(r)), (r, c)), shape=(self.ncv, self.ncv))
+        S.sum_duplicates()
+        S.sort_indices()
+        S.data[:] = 1.0
+        self.sparsity = S
+        colors = _greedy_column_colors(S)
+        col_of = np.repeat(np.arange(self.ncv), np.diff(S.indptr))
+        self._groups = []
+        for c in range(colors.max() + 1):
+            members = np.flatnonzero(colors == c)
+            p = np.flatnonzero(colors[col_of] == c)
+            self._groups.append((members, p, S.indices[p], col_of[p]))
+        self._fwork = np.zeros(self.ncv)
+
+    def _jac(self, t, y, yp, JJ):
+        h = 1.5e-8 * np.maximum(np.abs(y), 1.0)
+        for members, p, rows, cols in self._groups:
+            yt = np.array(y)
+            yt[members] += h[members]
+            self._rhs(t, yt, self._fwork)
+            JJ[p] = (self._fwork[rows] - yp[rows]) / h[cols]
+        self.load(y)
+
+    # -- driving ---------------------------------------------------------------------
+    def reinit(self):
+        """Restart from the simulation's present state (after a discontinuity or a change
+        of state by the user)."""
+        self.solver.init_step(self.sim.t, self.state())
+        self.reinit_requested = False
+
+    def advance(self, tstop, soft_times, on_soft, every_step=None):
+        """Integrate to ``tstop`` [ms].
+
+        Parameters
+        ----------
+        soft_times : callable () -> float
+            The next time at which ``on_soft`` must run (recording or callback), inf if none.
+        on_soft : callable (t) -> None
+            Runs with the state interpolated at that time.
+        every_step : callable () -> None, optional
+            Runs after every internal step (per-step recording).
+        """
+        sim = self.sim
+        eps = 1e-12 * max(1.0, abs(tstop))
+        while sim.t < tstop - eps:
+            ahead = self.disc[self.disc > sim.t + eps]
+            hard = ahead[0] if len(ahead) else np.inf
+            t_end = min(hard, tstop)
+            self.t_phase = 0.5 * (sim.t + hard) if np.isfinite(hard) else sim.t + 1.0
+            restarted = self._stretch(t_end, soft_times, on_soft, every_step)
+            if not restarted and t_end == hard:
+                self.reinit()
+
+    def _stretch(self, t_end, soft_times, on_soft, every_step):
+        sim = self.sim
+        while True:
+            ts = soft_times()
+            if every_step is None:
+                target = min(ts, t_end)
+                res = self._step(target, "normal", t_end)
+                self.load(res.y)
+                sim.t = target
+                if ts <= t_end:
+                    on_soft(ts)
+                    if self.reinit_requested:
+                        self.reinit()
+                        return True
+                if target >= t_end:
+                    return False
+            else:
+                res = self._step(t_end, "onestep", t_end)
+                self.nsteps += 1
+                t_int = res.t
+                y_int = res.y
+                while ts <= t_int:
+                    r = self._step(ts, "normal", t_end)
+                    self.load(r.y)
+                    sim.t = ts
+                    on_soft(ts)
+                    if self.reinit_requested:
+                        self.reinit()
+                        return True
+                    ts = soft_times()
+                self.load(y_int)
+                sim.t = t_int
+                every_step()
+                if t_int >= t_end:
+                    return False
+
+    def _step(self, t, method, tstop):
+        res = self.solver.step(t, method, tstop=tstop)
+        if not res.success:
+            raise CableError(f"CVODE failed at t = {res.t} ms: {res.message} (try a larger atol or a smaller dt_max)")
+        return res
+
+
+def _greedy_column_colors(S):
+    """Colour the columns of a sparsity pattern so that no two columns of one colour share
+    a row (so one finite-difference evaluation fills all of them)."""
+    n = S.shape[1]
+    R = S.tocsr()
+    colors = -np.ones(n, dtype=np.intp)
+    for j in range(n):
+        rows = S.indices[S.indptr[j] : S.indptr[j + 1]]
+        nbr = np.concatenate([R.indices[R.indptr[r] : R.indptr[r + 1]] for r in rows]) if len(rows) else []
+        used = set(colors[nbr][colors[nbr] >= 0].tolist()) if len(nbr) else set()
+        c = 0
+        while c in used:
+            c += 1
+        colors[j] = c
+    return colors

@@ -1,0 +1,201 @@
+"""The Python API for membrane mechanisms: a density mechanism or a point process is a
+small specification plus pure, vectorized functions of ``(v, states, params, ions, ctx)``.
+
+A mechanism is evaluated once per time step over *all* its instances at once: every
+argument is a dict of 1-D arrays with one entry per instance (segment or point
+process), and every function returns a dict of such arrays. Nothing loops over
+instances in Python.
+
+Example: a leak written with the API (this is how ``pas`` is defined)::
+
+    def _pas_current(v, states, params, ions, ctx):
+        return {"i": params["g"] * (v - params["e"])}
+
+    pas = DensityMechanism(
+        name="pas",
+        parameters={"g": 0.001, "e": -70.0},
+        units={"g": "S/cm2", "e": "mV", "i": "mA/cm2"},
+        nonspecific=("i",),
+        current=_pas_current,
+    )
+"""
+
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+from ._errors import CableError
+
+__all__ = ["IonUse", "DensityMechanism", "PointProcess", "Context"]
+
+
+@dataclass(frozen=True)
+class IonUse:
+    """What a mechanism does with one ion (NMODL's ``USEION ion READ ... WRITE ...``).
+
+    Parameters
+    ----------
+    ion : str
+        Ion name, e.g. ``"na"``.
+    read : tuple of str
+        Ion variables read, e.g. ``("ena",)`` or ``("cai", "cao")``.
+    write : tuple of str
+        Ion variables written; a current (``"ina"``) or a concentration.
+    """
+
+    ion: str
+    read: tuple = ()
+    write: tuple = ()
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a mechanism function may read besides its arrays.
+
+    Attributes
+    ----------
+    t : float [ms]
+        The time at which the function is evaluated.
+    dt : float [ms]
+        The fixed time step (``nan`` under variable step).
+    celsius : float [degC]
+    t_phase : float [ms]
+        A time strictly inside the current stretch between discontinuities; piecewise
+        constant stimuli decide on/off from it (equals ``t`` on a fixed step).
+    """
+
+    t: float
+    dt: float
+    celsius: float
+    t_phase: float
+
+
+def _no_rates(v, states, params, ions, ctx):
+    return {}
+
+
+@dataclass(frozen=True)
+class DensityMechanism:
+    """Specification of a density mechanism (NMODL ``SUFFIX``).
+
+    Parameters
+    ----------
+    name : str
+        The suffix used in ``sec.insert(name)`` and ``seg.<param>_<name>``.
+    parameters : mapping str -> float
+        RANGE parameters and their defaults (per segment, settable).
+    current : callable
+        ``current(v, states, params, ions, ctx) -> dict``. Keys that name a written
+        ion current (``"ina"``) or a nonspecific current are membrane current
+        densities [mA/cm2], outward positive; any other key is an assigned RANGE
+        variable stored per instance (for example a conductance ``"gna"``).
+    states : tuple of str
+        State variables (integrated, per segment).
+    rates : callable, optional
+        ``rates(v, states, params, ions, ctx) -> {state: (inf, tau)}`` for states that
+        relax linearly to ``inf`` with time constant ``tau`` [ms] (NMODL ``cnexp``:
+        exact exponential update on a fixed step). States are initialized to ``inf``
+        unless ``initial`` says otherwise.
+    derivative : callable, optional
+        ``derivative(v, states, params, ions, ctx) -> {state: dstate/dt}`` [1/ms] for
+        states not given by ``rates``; integrated by exponential Euler with a
+        numerical diagonal Jacobian on a fixed step, exactly by CVODE.
+    initial : callable, optional
+        ``initial(v, params, ions, ctx) -> {state: value}`` (NMODL ``INITIAL``).
+    ions : tuple of IonUse
+    nonspecific : tuple of str
+        Names of nonspecific currents (NMODL ``NONSPECIFIC_CURRENT``).
+    assigned : tuple of str
+        Names of the assigned RANGE outputs that ``current`` returns.
+    globals : mapping str -> float
+        Parameters shared by all instances of a simulation (NMODL ``GLOBAL``), passed
+        to the functions inside ``params`` as scalars.
+    units : mapping str -> str
+        Units of parameters, states and outputs, for documentation and ``psection``.
+    """
+
+    name: str
+    parameters: Mapping[str, float]
+    current: Callable
+    states: tuple = ()
+    rates: Callable = _no_rates
+    derivative: Callable | None = None
+    initial: Callable | None = None
+    ions: tuple = ()
+    nonspecific: tuple = ()
+    assigned: tuple = ()
+    globals: Mapping[str, float] = field(default_factory=dict)
+    units: Mapping[str, str] = field(default_factory=dict)
+    is_point = False
+
+    def __post_init__(self):
+        _check_spec(self)
+
+    @property
+    def ion_currents(self):
+        """Written ion currents, as ``(ion, variable)`` pairs, e.g. ``("na", "ina")``."""
+        return tuple((u.ion, w) for u in self.ions for w in u.write if w == "i" + u.ion)
+
+    @property
+    def range_names(self):
+        """All per-instance names: parameters, states, assigned outputs, currents."""
+        currents = tuple(w for _, w in self.ion_currents) + tuple(self.nonspecific)
+        return tuple(self.parameters) + tuple(self.states) + tuple(self.assigned) + currents
+
+
+@dataclass(frozen=True)
+class PointProcess:
+    """Specification of a point process (NMODL ``POINT_PROCESS``).
+
+    Same functions as :class:`DensityMechanism`, but currents are absolute [nA].
+
+    Parameters
+    ----------
+    electrode : bool
+        True for an electrode current (NMODL ``ELECTRODE_CURRENT``: positive
+        depolarizes); False for a membrane current (outward positive).
+    discontinuities : callable, optional
+        ``discontinuities(params) -> iterable of float [ms]``: times at which the
+        process switches (NMODL ``at_time``); the variable-step integrator stops and
+        restarts exactly there.
+    """
+
+    name: str
+    parameters: Mapping[str, float]
+    current: Callable
+    states: tuple = ()
+    rates: Callable = _no_rates
+    derivative: Callable | None = None
+    initial: Callable | None = None
+    ions: tuple = ()
+    nonspecific: tuple = ()
+    assigned: tuple = ()
+    globals: Mapping[str, float] = field(default_factory=dict)
+    units: Mapping[str, str] = field(default_factory=dict)
+    electrode: bool = False
+    discontinuities: Callable | None = None
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    is_point = True
+
+    def __post_init__(self):
+        _check_spec(self)
+
+    ion_currents = DensityMechanism.ion_currents
+    range_names = DensityMechanism.range_names
+
+
+def _check_spec(spec):
+    if not spec.name.isidentifier():
+        raise CableError(f"mechanism name {spec.name!r} is not a Python identifier; use letters, digits, _")
+    if not callable(spec.current):
+        raise CableError(f"mechanism {spec.name!r}: current must be a function, got {spec.current!r}")
+    names = list(spec.parameters) + list(spec.states) + list(spec.assigned) + list(spec.nonspecific)
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise CableError(f"mechanism {spec.name!r}: names declared twice: {sorted(dup)}")
+    for use in spec.ions:
+        for w in use.write:
+            if w not in (f"i{use.ion}", f"{use.ion}i", f"{use.ion}o", f"e{use.ion}"):
+                raise CableError(
+                    f"mechanism {spec.name!r} writes {w!r}, which is not a variable of ion "
+                    f"{use.ion!r} (expected i{use.ion}, {use.ion}i, {use.ion}o or e{use.ion})"
+                )

@@ -1,0 +1,212 @@
+"""The built model: node arrays, the one state vector, mechanism blocks, ions, the
+tree solver, and NEURON's fixed-step scheme over them."""
+
+import numpy as np
+
+from ._blocks import MechanismBlock
+from ._hines import TreeSolver, laplacian
+from ._ions import DEFAULT_IONS, IonArrays
+from ._mechanism import Context
+from ._tree import build_tree
+
+__all__ = ["Model"]
+
+
+class Model:
+    """Everything a time step needs, built from a simulation's sections and point
+    processes. Rebuilt (cheaply) whenever the structure changes.
+
+    The state vector ``y`` holds the membrane potential of every node [mV] first, then
+    each block's states. Section and point-process values become views into it.
+    """
+
+    def __init__(self, sim):
+        self.tree = tree = build_tree(sim.sections)
+        n = tree.n
+        self.n_nodes = n
+        self.area = tree.area_um2
+        self.C = tree.C_nF
+        self.G = laplacian(tree.parent, tree.g_axial)
+        self.G_diag = self.G.diagonal()
+        self.solver = TreeSolver(tree.parent, tree.g_axial)
+        self.i_total = np.zeros(n)
+        self.g_total = np.zeros(n)
+
+        ion_names = sim.ion_names()
+        self.ions = {name: IonArrays(DEFAULT_IONS[name], n) for name in ion_names}
+
+        old_v = {sec: sec._data["v"].copy() for sec in tree.sections}
+        self.blocks = []
+        offset = n
+        for name in _mechanism_order(tree.sections):
+            spec = sim.mechanism(name)
+            secs = [s for s in tree.sections if name in s.mechanisms]
+            nodes = np.concatenate([tree.segment_nodes(s) for s in secs])
+            params = {p: np.concatenate([s._data[(name, p)] for s in secs]) for p in spec.parameters}
+            block = MechanismBlock(spec, nodes, params, sim.mech_globals[name], offset)
+            block.sections = secs
+            block.area_scale = 1e-2 * self.area[nodes]
+            block.saved = {k: np.concatenate([s._data[(name, k)] for s in secs]) for k in spec.states}
+            offset += block.size
+            self.blocks.append(block)
+
+        self.pp_blocks = []
+        for name in _pp_order(sim.point_processes):
+            spec = sim.mechanism(name)
+            pps = [pp for pp in sim.point_processes if pp.spec.name == name]
+            nodes = np.array([tree.node_of(pp.seg.sec, pp.seg.x) for pp in pps], dtype=np.intp)
+            params = {p: np.concatenate([pp._data[p] for pp in pps]) for p in spec.parameters}
+            block = MechanismBlock(spec, nodes, params, sim.mech_globals[name], offset)
+            block.objects = pps
+            area = self.area[nodes]
+            block.area_scale = 1.0
+            block.ion_scale = np.where(area > 0, 100.0 / np.where(area > 0, area, 1.0), 0.0)
+            block.saved = {k: np.concatenate([pp._data[k] for pp in pps]) for k in spec.states}
+            offset += block.size
+            self.pp_blocks.append(block)
+
+        self.y = np.zeros(offset)
+        self._bind(old_v)
+
+    # -- views -----------------------------------------------------------------------
+    def _bind(self, old_v):
+        """Copy section and point-process values into the new arrays, then make the
+        objects' arrays views of them."""
+        tree, y = self.tree, self.y
+        for sec in tree.sections:
+            view = y[tree.segment_slice(sec)]
+            view[:] = old_v[sec]
+            sec._data["v"] = view
+        for node_pair in tree.end_node.values():
+            pass
+        # end nodes take the potential of their neighbour
+        zero = np.flatnonzero(self.C == 0)
+        for k in zero:
+            nbr = self.G.indices[self.G.indptr[k] : self.G.indptr[k + 1]]
+            nbr = nbr[nbr != k]
+            if len(nbr):
+                y[k] = y[nbr[0]]
+        for block in self.blocks:
+            start = 0
+            states = block.states(y)
+            for name, arr in block.saved.items():
+                states[name][:] = arr
+            for sec in block.sections:
+                r = slice(start, start + sec.nseg)
+                name = block.spec.name
+                for p in block.spec.parameters:
+                    sec._data[(name, p)] = block.params[p][r]
+                for s in block.spec.states:
+                    sec._data[(name, s)] = states[s][r]
+                for a in block.spec.assigned:
+                    sec._data[(name, a)] = block.outputs[a][r]
+                for c in block.current_names:
+                    sec._data[(name, c)] = block.currents[c][r]
+                start += sec.nseg
+        for block in self.pp_blocks:
+            states = block.states(y)
+            for name, arr in block.saved.items():
+                states[name][:] = arr
+            for j, pp in enumerate(block.objects):
+                r = slice(j, j + 1)
+                for p in block.spec.parameters:
+                    pp._data[p] = block.params[p][r]
+                for s in block.spec.states:
+                    pp._data[s] = states[s][r]
+                for a in block.spec.assigned:
+                    pp._data[a] = block.outputs[a][r]
+                for c in block.current_names:
+                    pp._data[c] = block.currents[c][r]
+
+    @property
+    def v(self):
+        return self.y[: self.n_nodes]
+
+    # -- currents ----------------------------------------------------------------------
+    def _reset_currents(self):
+        self.i_total[:] = 0.0
+        self.g_total[:] = 0.0
+        for ion in self.ions.values():
+            ion.i[:] = 0.0
+            ion.di_dv[:] = 0.0
+
+    def membrane_currents(self, ctx, slopes=True):
+        """Sum of all membrane currents per node [nA] (outward positive, electrode
+        currents counted inward) into ``i_total``, and with ``slopes`` their derivative
+        with respect to v [uS] into ``g_total``."""
+        self._reset_currents()
+        v, y, ions = self.v, self.y, self.ions
+        for b in self.blocks:
+            if slopes:
+                b.add_currents(v, y, ions, ctx, self.i_total, self.g_total, b.area_scale)
+            else:
+                b.current_only(v, y, ions, ctx, self.i_total, b.area_scale)
+        for b in self.pp_blocks:
+            if slopes:
+                b.add_currents(v, y, ions, ctx, self.i_total, self.g_total, 1.0, b.ion_scale)
+            else:
+                b.current_only(v, y, ions, ctx, self.i_total, 1.0, b.ion_scale)
+
+    # -- initialization and the fixed step ---------------------------------------------
+    def initialize(self, v_init, celsius):
+        """NEURON's finitialize at t = 0: every node at ``v_init`` [mV] (unless None),
+        ion defaults, every mechanism's INITIAL, then the currents at t = 0."""
+        if v_init is not None:
+            self.v[:] = v_init
+        for ion in self.ions.values():
+            ion.initialize(celsius)
+        ctx = Context(0.0, np.nan, celsius, 0.0)
+        for b in self.blocks + self.pp_blocks:
+            b.initialize(self.v, self.y, self.ions, ctx)
+        self.membrane_currents(ctx)
+
+    def fixed_step(self, t, dt, secondorder, celsius):
+        """Advance from t to t + dt as NEURON's fadvance: currents and their slopes at
+        t + dt/2 from v(t), one tree solve for dv (backward Euler, or Crank-Nicolson when
+        ``secondorder == 2``), then the states at the new v."""
+        t_mid = t + 0.5 * dt
+        ctx = Context(t_mid, dt, celsius, t_mid)
+        self.membrane_currents(ctx)
+        v = self.v
+        rhs = -self.i_total - self.G @ v
+        cfac = (2.0 if secondorder else 1.0) / dt
+        d = cfac * self.C + self.g_total + self.G_diag
+        dv = self.solver.solve(d, rhs)
+        if secondorder:
+            v += 2.0 * dv
+            for ion in self.ions.values():
+                ion.i += ion.di_dv * dv[: len(ion.i)]
+        else:
+            v += dv
+        t_new = t + dt
+        ctx = Context(t_new, dt, celsius, t_new)
+        for ion in self.ions.values():
+            ion.update_e(celsius)
+        for b in self.blocks + self.pp_blocks:
+            b.advance_states(v, self.y, self.ions, ctx, dt)
+
+    def discontinuities(self):
+        """Times [ms] at which point processes switch (for the variable step)."""
+        times = []
+        for b in self.pp_blocks:
+            f = getattr(b.spec, "discontinuities", None)
+            if f is not None:
+                times.append(np.asarray(f(b.all_params()), dtype=float).ravel())
+        return np.unique(np.concatenate(times)) if times else np.zeros(0)
+
+
+def _mechanism_order(sections):
+    names = []
+    for sec in sections:
+        for name in sec.mechanisms:
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def _pp_order(pps):
+    names = []
+    for pp in pps:
+        if pp.spec.name not in names:
+            names.append(pp.spec.name)
+    return names

@@ -1,0 +1,402 @@
+"""The simulation: owns sections, point processes, mechanisms, the one state vector and
+the time loop (fixed step or CVODE)."""
+
+import heapq
+import itertools
+
+import numpy as np
+
+from ._builtin import BUILTIN
+from ._errors import CableError
+from ._ions import DEFAULT_IONS
+from ._mechanism import DensityMechanism, PointProcess
+from ._model import Model
+from ._record import Recorder, Ref, Vector
+
+__all__ = ["Simulation", "CVodeSettings"]
+
+
+class CVodeSettings:
+    """NEURON's ``h.cvode``: switch variable stepping on and set its tolerances.
+
+    Attributes are plain values; the methods mirror NEURON's (``active(1)``,
+    ``atol(1e-5)``, ``rtol(0)``, ``event(t, f)``, ``re_init()``).
+    """
+
+    def __init__(self, sim):
+        self._sim = sim
+        self._active = False
+        self._atol = 1e-3
+        self._rtol = 0.0
+        self.maxstep = 0.0
+
+    def active(self, on=None):
+        """Get, or set with ``on``, whether the variable step is used. Returns 0 or 1."""
+        if on is not None:
+            self._active = bool(on)
+            self._sim._integrator = None
+        return int(self._active)
+
+    def atol(self, value=None):
+        """Get or set the absolute tolerance (NEURON default 1e-3)."""
+        if value is not None:
+            if not value > 0:
+                raise CableError(f"cvode.atol must be positive, got {value!r}")
+            self._atol = float(value)
+            self._sim._integrator = None
+        return self._atol
+
+    def rtol(self, value=None):
+        """Get or set the relative tolerance (NEURON default 0)."""
+        if value is not None:
+            if value < 0:
+                raise CableError(f"cvode.rtol must be >= 0, got {value!r}")
+            self._rtol = float(value)
+            self._sim._integrator = None
+        return self._rtol
+
+    def event(self, t, callback=None):
+        """Call ``callback()`` when the simulation reaches time ``t`` [ms] (after the next
+        finitialize if given before it). Without a callback, only makes the integrator
+        stop at t."""
+        self._sim._add_event(float(t), callback)
+
+    def re_init(self):
+        """Tell the integrator that the state was changed by hand (call it in an event
+        callback after setting values)."""
+        sim = self._sim
+        if sim._integrator is not None:
+            sim._integrator.reinit_requested = True
+
+    def statistics(self):
+        """A dict of counters of the last variable-step run."""
+        integ = self._sim._integrator
+        if integ is None:
+            return {}
+        return {"steps": integ.nsteps, "rhs_evaluations": integ.nrhs}
+
+
+class Simulation:
+    """One model and its time loop.
+
+    Parameters
+    ----------
+    celsius : float [degC], optional
+        Temperature (NEURON's default 6.3).
+    dt : float [ms], optional
+        Fixed time step (default 0.025).
+    secondorder : int, optional
+        0: backward Euler (default); 2: Crank-Nicolson.
+
+    Examples
+    --------
+    >>> sim = Simulation()
+    >>> soma = sim.Section("soma", L=10, diam=10)
+    >>> _ = soma.insert("hh")
+    >>> stim = sim.IClamp(soma(0.5), delay=1, dur=5, amp=0.1)
+    >>> v = sim.record(soma(0.5), "v")
+    >>> sim.finitialize(-65)
+    >>> sim.continuerun(10)
+    >>> round(float(v.as_numpy().max()), 0)
+    38.0
+    """
+
+    def __init__(self, *, celsius=6.3, dt=0.025, secondorder=0):
+        self.sections = []
+        self.point_processes = []
+        self._mechanisms = dict(BUILTIN)
+        self.mech_globals = {name: dict(spec.globals) for name, spec in BUILTIN.items()}
+        self.celsius = float(celsius)
+        self._dt = 0.025
+        self.dt = dt
+        self.secondorder = secondorder
+        self._t_cell = np.zeros(1)
+        self._model = None
+        self._integrator = None
+        self._recorder = Recorder(self)
+        self.cvode = CVodeSettings(self)
+        self._pending_events = []  # (t, seq, callback) given for the next run
+        self._events = []
+        self._seq = itertools.count()
+        self._initialized = False
+
+    # -- scalars -----------------------------------------------------------------------
+    @property
+    def t(self):
+        """float [ms]: simulation time."""
+        return float(self._t_cell[0])
+
+    @t.setter
+    def t(self, value):
+        self._t_cell[0] = value
+
+    @property
+    def _ref_t(self):
+        return Ref(self, "t")
+
+    @property
+    def dt(self):
+        """float [ms]: the fixed time step (> 0)."""
+        return self._dt
+
+    @dt.setter
+    def dt(self, value):
+        try:
+            value = float(value)
+        except (TypeError, ValueError) as err:
+            raise CableError(f"dt must be a number [ms], got {value!r}") from err
+        if not np.isfinite(value) or value <= 0:
+            raise CableError(f"dt must be positive and finite [ms], got {value!r}")
+        self._dt = value
+
+    @property
+    def secondorder(self):
+        """int: 0 for backward Euler, 2 for Crank-Nicolson (NEURON's secondorder)."""
+        return self._secondorder
+
+    @secondorder.setter
+    def secondorder(self, value):
+        if value not in (0, 1, 2):
+            raise CableError(f"secondorder must be 0 (backward Euler) or 2 (Crank-Nicolson), got {value!r}")
+        self._secondorder = int(value)
+
+    # -- objects -----------------------------------------------------------------------
+    def Section(self, name=None, **kwargs):
+        """Create a section in this simulation (see :class:`cable.Section`)."""
+        from ._section import Section
+
+        return Section(name, sim=self, **kwargs)
+
+    def IClamp(self, seg, **values):
+        """Create an IClamp at ``seg`` (see :class:`cable.IClamp`)."""
+        from ._pointproc import IClamp
+
+        return IClamp(seg, **values)
+
+    def SEClamp(self, seg, **values):
+        """Create an SEClamp at ``seg`` (see :class:`cable.SEClamp`)."""
+        from ._pointproc import SEClamp
+
+        return SEClamp(seg, **values)
+
+    def register_mechanism(self, spec):
+        """Make a :class:`DensityMechanism` insertable (``sec.insert(spec.name)``), or a
+        :class:`PointProcess` creatable (returns its class)."""
+        if not isinstance(spec, (DensityMechanism, PointProcess)):
+            raise CableError(f"register_mechanism needs a DensityMechanism or PointProcess, got {spec!r}")
+        self._mechanisms[spec.name] = spec
+        self.mech_globals[spec.name] = dict(spec.globals)
+        for use in spec.ions:
+            if use.ion not in DEFAULT_IONS:
+                raise CableError(
+                    f"mechanism {spec.name!r} uses ion {use.ion!r}, which is not defined; known: {sorted(DEFAULT_IONS)}"
+                )
+        self._structure_changed()
+        if spec.is_point:
+            from ._pointproc import make_point_class
+
+            return make_point_class(spec)
+        return spec
+
+    def mechanism(self, name):
+        """The specification registered under ``name``."""
+        try:
+            return self._mechanisms[name]
+        except KeyError:
+            raise CableError(
+                f"unknown mechanism {name!r}; known: {sorted(self._mechanisms)} "
+                "(register new ones with Simulation.register_mechanism)"
+            ) from None
+
+    def ion_names(self):
+        """Ions used by any inserted mechanism or point process, sorted."""
+        names = set()
+        for sec in self.sections:
+            for spec in sec.mechanisms.values():
+                names.update(u.ion for u in spec.ions)
+        for pp in self.point_processes:
+            names.update(u.ion for u in pp.spec.ions)
+        return sorted(names)
+
+    def allsec(self):
+        """All sections, in creation order."""
+        return list(self.sections)
+
+    @property
+    def _point_processes(self):
+        return self.point_processes
+
+    def _add_section(self, sec):
+        self.sections.append(sec)
+        self._structure_changed()
+
+    def _add_point_process(self, pp):
+        self.point_processes.append(pp)
+        self._structure_changed()
+
+    def delete_section(self, sec):
+        """Remove a section (its children become roots)."""
+        for child in list(sec.children):
+            child.disconnect()
+        sec.disconnect()
+        self.sections.remove(sec)
+        self.point_processes = [pp for pp in self.point_processes if pp.seg.sec is not sec]
+        self._structure_changed()
+
+    # -- the built model ---------------------------------------------------------------
+    def _structure_changed(self):
+        self._model = None
+        self._integrator = None
+
+    def _ensure_built(self):
+        if self._model is None:
+            if not self.sections:
+                raise CableError("the simulation has no sections; create one with Section(name=...)")
+            self._model = Model(self)
+        return self._model
+
+    _model_for_access = _ensure_built
+
+    def _tree_for_access(self):
+        return self._ensure_built().tree
+
+    @property
+    def y(self):
+        """ndarray: the state vector (node potentials [mV], then mechanism states)."""
+        return self._ensure_built().y
+
+    def _ion_value(self, seg, ion, kind):
+        model = self._ensure_built()
+        if ion not in model.ions:
+            raise CableError(f"ion {ion!r} is not used at {seg!r}")
+        return model.ions[ion].array(kind)[seg.node_index]
+
+    def _set_ion_value(self, seg, ion, kind, value):
+        model = self._ensure_built()
+        model.ions[ion].array(kind)[seg.node_index] = value
+
+    # -- events --------------------------------------------------------------------------
+    def _add_event(self, t, callback):
+        item = (t, next(self._seq), callback)
+        if self._initialized and t >= self.t:
+            heapq.heappush(self._events, item)
+        else:
+            self._pending_events.append(item)
+
+    def _deliver_events(self, t_limit):
+        while self._events and self._events[0][0] <= t_limit:
+            _, _, cb = heapq.heappop(self._events)
+            if cb is not None:
+                cb()
+
+    # -- running ---------------------------------------------------------------------------
+    def finitialize(self, v_init=-65.0):
+        """Initialize at t = 0: every node at ``v_init`` [mV], every state at its initial
+        value, recordings cleared and their first sample taken."""
+        if v_init is not None:
+            v_init = float(v_init)
+            if not np.isfinite(v_init):
+                raise CableError(f"finitialize: v_init must be finite [mV], got {v_init!r}")
+        model = self._ensure_built()
+        self.t = 0.0
+        model.initialize(v_init, self.celsius)
+        self._events = list(self._pending_events)
+        self._pending_events = []
+        heapq.heapify(self._events)
+        self._initialized = True
+        self._integrator = None
+        self._recorder.start()
+        self._recorder.record_step()
+        self._record_intervals_up_to(0.0)
+        if self.cvode.active():
+            self._make_integrator()
+
+    def _make_integrator(self):
+        from ._cvode import CvodeIntegrator
+
+        self._integrator = CvodeIntegrator(self, self.cvode.atol(), self.cvode.rtol(), self.cvode.maxstep)
+
+    def _check_ready(self):
+        if not self._initialized or self._model is None:
+            raise CableError("call finitialize(v_init) before advancing (the model changed or was never initialized)")
+
+    def _record_intervals_up_to(self, t):
+        rec = self._recorder
+        for Dt in rec.sample_times():
+            while rec.next_time(Dt) <= t + 1e-9 * Dt:
+                rec.record_interval(Dt)
+
+    def fadvance(self):
+        """Advance one step: dt on the fixed step, one internal step under CVODE."""
+        self._check_ready()
+        if self.cvode.active():
+            self._cvode_advance(None)
+            return
+        dt = self.dt
+        self._deliver_events(self.t + 0.5 * dt)
+        self._model.fixed_step(self.t, dt, self.secondorder, self.celsius)
+        self.t = self.t + dt
+        self._recorder.record_step()
+        if self._recorder.sample_times():
+            self._record_intervals_up_to(self.t)
+
+    def continuerun(self, tstop):
+        """Advance until t = ``tstop`` [ms]."""
+        self._check_ready()
+        tstop = float(tstop)
+        if self.cvode.active():
+            self._cvode_advance(tstop)
+            return
+        # NEURON's stdrun: step while t < tstop - dt/2
+        while self.t < tstop - 0.5 * self.dt:
+            self.fadvance()
+
+    def run(self, tstop, v_init=-65.0):
+        """finitialize(v_init), then continuerun(tstop)."""
+        self.finitialize(v_init)
+        self.continuerun(tstop)
+
+    def _cvode_advance(self, tstop):
+        if self._integrator is None:
+            self._make_integrator()
+        integ = self._integrator
+        rec = self._recorder
+        intervals = rec.sample_times()
+
+        def soft_times():
+            times = [rec.next_time(Dt) for Dt in intervals]
+            if self._events:
+                times.append(self._events[0][0])
+            return min(times) if times else np.inf
+
+        def on_soft(t):
+            self._record_intervals_up_to(t)
+            self._deliver_events(t)
+
+        every = rec.record_step if rec.has_every_step() else None
+        if tstop is None:  # one internal step
+            res = integ._step(self.t + 1e9, "onestep", None)
+            integ.nsteps += 1
+            integ.load(res.y)
+            self.t = res.t
+            rec.record_step()
+            return
+        integ.advance(tstop, soft_times, on_soft, every)
+
+    # -- recording -------------------------------------------------------------------
+    def record(self, obj, var="v", dt=None):
+        """Record a variable into a :class:`Vector` from the next finitialize on.
+
+        Parameters
+        ----------
+        obj : Segment, point process or Simulation (for ``"t"``)
+        var : str
+            ``"v"``, a range variable such as ``"m_hh"`` or ``"ina"``, or ``"t"``.
+        dt : float [ms], optional
+            Sampling interval; every step when omitted.
+        """
+        return Vector().record(Ref(obj, var), dt)
+
+    def record_t(self, dt=None):
+        """Record time [ms] (every step, or every ``dt``)."""
+        return Vector().record(self._ref_t, dt)

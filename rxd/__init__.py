@@ -1,0 +1,3 @@
+"""Reaction-diffusion in neurons (under construction: see the issue tracker)."""
+
+__all__ = []
