@@ -1,29 +1,18 @@
-# Two entry points (see README): `make demo` and `make test`.
-# Each creates .venv with what it needs; only Python 3.11 and the package registry are required.
-PYTHON ?= python3
-VENV := .venv
-PY := $(VENV)/bin/python
+# Thin wrappers around tasks.py (the README's commands need no make).
+.PHONY: demo test test-slow bench neuron-venv
+demo:
+	python3 tasks.py demo
 
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
-	touch $@
+test:
+	python3 tasks.py test
 
-.PHONY: demo test test-all bench neuron-venv
-demo: $(VENV)/.installed
-	$(PY) examples/hh_soma.py --out out/hh_soma.png
+test-slow:
+	python3 tasks.py test -m slow
 
-test: $(VENV)/.installed
-	$(PY) -m pytest -q
-
-test-all: $(VENV)/.installed
-	$(PY) -m pytest -q -m ''
-
-bench: $(VENV)/.installed
-	for f in bench/bench_*.py; do $(PY) $$f; done
+bench:
+	python3 tasks.py bench
 
 # The NEURON oracle lives in its own venv; the project never imports it.
 neuron-venv:
-	$(PYTHON) -m venv .venv-neuron
+	python3 -m venv .venv-neuron
 	.venv-neuron/bin/python -m pip install --quiet neuron==9.0.2 numpy

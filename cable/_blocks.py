@@ -2,17 +2,24 @@
 
 A block holds the node index of every instance, its parameters as arrays and the location
 of its states in the simulation's state vector; each method works on all instances at
-once.
+once. The per-step methods avoid everything that does not depend on the step: views,
+dictionaries and index forms are prepared when the model is built.
 """
 
 import numpy as np
-
-from ._mechanism import Context
 
 __all__ = ["MechanismBlock", "DV_PROBE"]
 
 #: Voltage step [mV] for the numerical slope di/dv, as NEURON.
 DV_PROBE = 0.001
+_PROBE = np.array([[0.0], [DV_PROBE]])
+
+
+def _index_of(nodes):
+    """A slice when the nodes are consecutive (cheaper than fancy indexing), else the array."""
+    if len(nodes) and np.all(np.diff(nodes) == 1):
+        return slice(int(nodes[0]), int(nodes[-1]) + 1)
+    return nodes
 
 
 class MechanismBlock:
@@ -25,7 +32,7 @@ class MechanismBlock:
         Node of each instance.
     params : dict str -> ndarray, shape (n,)
     globals_ : dict str -> float
-        The simulation's values of the mechanism's GLOBAL parameters.
+        The simulation's values of the mechanism's GLOBAL parameters (read every step).
     offset : int
         Where the block's states start in the state vector; state k of instance j is
         ``y[offset + k * n + j]``.
@@ -34,13 +41,20 @@ class MechanismBlock:
     def __init__(self, spec, nodes, params, globals_, offset):
         self.spec = spec
         self.nodes = np.asarray(nodes, dtype=np.intp)
+        self.index = _index_of(self.nodes)
         self.n = len(self.nodes)
         self.params = params
         self.globals = globals_
         self.offset = offset
         self.outputs = {name: np.zeros(self.n) for name in spec.assigned}
+        self.current_names = tuple(w for _, w in spec.ion_currents) + tuple(spec.nonspecific)
         self.currents = {name: np.zeros(self.n) for name in self.current_names}
-        self._ion_reads = [(u.ion, r) for u in spec.ions for r in u.read]
+        self._ion_of = [_ion_of_current(name, spec) for name in self.current_names]
+        self._ion_reads = [(u.ion, r, _kind(u.ion, r)) for u in spec.ions for r in u.read]
+        self._sign = -1.0 if getattr(spec, "electrode", False) else 1.0
+        self._p = dict(params)
+        self._sv = None
+        self._stacked = None
 
     @property
     def n_states(self):
@@ -51,138 +65,158 @@ class MechanismBlock:
         """Number of entries in the state vector."""
         return self.n_states * self.n
 
-    @property
-    def current_names(self):
-        return tuple(w for _, w in self.spec.ion_currents) + tuple(self.spec.nonspecific)
-
     def state_slice(self, k):
         start = self.offset + k * self.n
         return slice(start, start + self.n)
 
-    def states(self, y):
-        """Views of the block's states in a state vector, by name."""
-        return {name: y[self.state_slice(k)] for k, name in enumerate(self.spec.states)}
+    def bind(self, y):
+        """Take views of the block's states in the state vector ``y`` (once per build)."""
+        self._sv = {name: y[self.state_slice(k)] for k, name in enumerate(self.spec.states)}
+        self._stacked = y[self.offset : self.offset + self.size].reshape(self.n_states, self.n)
+
+    def states(self, y=None):
+        """Views of the block's states, by name."""
+        return self._sv
 
     def all_params(self):
-        p = dict(self.params)
-        p.update(self.globals)
+        p = self._p
+        if self.globals:  # GLOBALs may be changed between steps (h.usetable_hh = 0)
+            p.update(self.globals)
         return p
 
     def ion_inputs(self, ions):
-        out = {}
-        for ion, var in self._ion_reads:
-            kind = "e" if var == "e" + ion else ("ci" if var == ion + "i" else ("co" if var == ion + "o" else "i"))
-            out[var] = ions[ion].array(kind)[self.nodes]
-        return out
+        idx = self.index
+        return {var: ions[ion].array(kind)[idx] for ion, var, kind in self._ion_reads}
 
     # -- currents ------------------------------------------------------------------
-    def evaluate_current(self, v, y, ions, ctx):
-        """The mechanism's current function at the instances' voltages ``v``."""
-        return self.spec.current(v, self.states(y), self.all_params(), self.ion_inputs(ions), ctx)
+    def add_currents(self, vnodes, ions, ctx, i_total, g_total, area_scale, ion_scale=1.0, slopes=True):
+        """Add this block's currents, and with ``slopes`` their derivative NEURON's way,
+        (i(v + 0.001) - i(v)) / 0.001, into ``i_total`` [nA] and ``g_total`` [uS] per node.
 
-    def add_currents(self, vnodes, y, ions, ctx, i_total, g_total, area_scale, ion_scale=1.0):
-        """Add this block's currents and their slopes at ``vnodes`` (all node voltages) into
-        ``i_total`` and ``g_total`` (per node), NEURON's way: the slope is
-        (i(v + 0.001) - i(v)) / 0.001.
-
-        ``area_scale`` converts the block's current unit into the totals' unit [nA] per
-        instance (1e-2 * area for density mechanisms, 1 for point processes);
-        ``ion_scale`` converts it into the ion arrays' unit [mA/cm2] (1 for density
-        mechanisms, 100 / area for point processes).
+        ``area_scale`` converts the block's current unit into nA per instance
+        (1e-2 * area for density mechanisms, 1 for point processes); ``ion_scale``
+        converts it into the ion arrays' unit [mA/cm2] (1 for density mechanisms,
+        100 / area for point processes). Both current and slope are evaluated in one call
+        of the mechanism's function, on a (2, n) array of voltages.
         """
-        v = vnodes[self.nodes]
-        hi = self.evaluate_current(v + DV_PROBE, y, ions, ctx)
-        lo = self.evaluate_current(v, y, ions, ctx)
-        sign = -1.0 if getattr(self.spec, "electrode", False) else 1.0
-        i_sum = 0.0
-        g_sum = 0.0
-        for name in self.current_names:
-            i = lo[name]
-            di = (hi[name] - i) / DV_PROBE
-            self.currents[name][:] = i
-            i_sum = i_sum + i
-            g_sum = g_sum + di
-            ion = _ion_of_current(name, self.spec)
+        idx = self.index
+        v = vnodes[idx]
+        exact = self.spec.conductance
+        numeric = slopes and exact is None
+        if numeric:
+            v = v + _PROBE
+        p = self.all_params()
+        inputs = self.ion_inputs(ions)
+        out = self.spec.current(v, self._sv, p, inputs, ctx)
+        g = exact(v, self._sv, p, inputs, ctx, out) if (slopes and exact is not None) else {}
+        i_sum = None
+        g_sum = None
+        unit_scale = isinstance(ion_scale, float) and ion_scale == 1.0
+        for name, ion in zip(self.current_names, self._ion_of):
+            if numeric:
+                i0, di = _split(out[name])
+            else:
+                i0, di = out[name], g.get(name)
+            self.currents[name][:] = i0
+            i_sum = i0 if i_sum is None else i_sum + i0
+            if di is not None:
+                g_sum = di if g_sum is None else g_sum + di
             if ion is not None:
-                ions[ion].i[self.nodes] += ion_scale * i
-                ions[ion].di_dv[self.nodes] += ion_scale * di
+                arrays = ions[ion]
+                arrays.i[idx] += i0 if unit_scale else ion_scale * i0
+                if di is not None and arrays.track_slope:
+                    arrays.di_dv[idx] += di if unit_scale else ion_scale * di
         for name in self.spec.assigned:
-            self.outputs[name][:] = lo[name]
-        if self.current_names:
-            i_total[self.nodes] += sign * area_scale * i_sum
-            g_total[self.nodes] += sign * area_scale * g_sum
-
-    def current_only(self, vnodes, y, ions, ctx, i_total, area_scale, ion_scale=1.0):
-        """Add the currents (no slopes) into ``i_total``; for the variable-step rhs."""
-        v = vnodes[self.nodes]
-        lo = self.evaluate_current(v, y, ions, ctx)
-        sign = -1.0 if getattr(self.spec, "electrode", False) else 1.0
-        i_sum = 0.0
-        for name in self.current_names:
-            i = lo[name]
-            self.currents[name][:] = i
-            i_sum = i_sum + i
-            ion = _ion_of_current(name, self.spec)
-            if ion is not None:
-                ions[ion].i[self.nodes] += ion_scale * i
-        for name in self.spec.assigned:
-            self.outputs[name][:] = lo[name]
-        if self.current_names:
-            i_total[self.nodes] += sign * area_scale * i_sum
+            self.outputs[name][:] = _split(out[name])[0] if numeric else out[name]
+        if i_sum is None:
+            return
+        scale = self._sign * area_scale
+        i_total[idx] += scale * i_sum
+        if g_sum is not None:
+            g_total[idx] += scale * g_sum
 
     # -- states --------------------------------------------------------------------
-    def initialize(self, vnodes, y, ions, ctx):
+    def _rates(self, v, ions, ctx):
+        return self.spec.rates(v, self._sv, self.all_params(), self.ion_inputs(ions), ctx)
+
+    def initialize(self, vnodes, ions, ctx):
         """Set states to their initial values (the ``initial`` function, else ``inf``)."""
         if not self.n_states:
             return
-        v = vnodes[self.nodes]
-        states = self.states(y)
-        p = self.all_params()
-        inputs = self.ion_inputs(ions)
-        values = {}
-        rates = self.spec.rates(v, states, p, inputs, ctx)
-        for name, (inf, _) in rates.items():
-            values[name] = inf
+        v = vnodes[self.index]
+        rates = self._rates(v, ions, ctx)
+        if isinstance(rates, tuple):
+            self._stacked[: len(rates[0])] = rates[0]
+        else:
+            for name, (inf, _) in rates.items():
+                self._sv[name][:] = inf
         if self.spec.initial is not None:
-            values.update(self.spec.initial(v, p, inputs, ctx))
-        for name, value in values.items():
-            states[name][:] = value
+            values = self.spec.initial(v, self.all_params(), self.ion_inputs(ions), ctx)
+            for name, value in values.items():
+                self._sv[name][:] = value
 
-    def advance_states(self, vnodes, y, ions, ctx, dt):
+    def advance_states(self, vnodes, ions, ctx, dt):
         """One fixed step of the states at the new voltages: exact exponential update for
         ``rates`` states (NMODL cnexp); exponential Euler with a numerical diagonal
         Jacobian for ``derivative`` states."""
         if not self.n_states:
             return
-        v = vnodes[self.nodes]
-        states = self.states(y)
-        p = self.all_params()
-        inputs = self.ion_inputs(ions)
-        rates = self.spec.rates(v, states, p, inputs, ctx)
-        for name, (inf, tau) in rates.items():
-            x = states[name]
+        v = vnodes[self.index]
+        rates = self._rates(v, ions, ctx)
+        if isinstance(rates, tuple):
+            inf, tau = rates
+            x = self._stacked[: len(inf)]
             x += (1.0 - np.exp(-dt / tau)) * (inf - x)
+            done = self.spec.states[: len(inf)]
+        else:
+            for name, (inf, tau) in rates.items():
+                x = self._sv[name]
+                x += (1.0 - np.exp(-dt / tau)) * (inf - x)
+            done = tuple(rates)
         if self.spec.derivative is not None:
-            _exponential_euler(self.spec.derivative, v, states, p, inputs, ctx, dt, skip=rates)
+            p = self.all_params()
+            _exponential_euler(self.spec.derivative, v, self._sv, p, self.ion_inputs(ions), ctx, dt, skip=done)
 
-    def derivatives(self, vnodes, y, ions, ctx, out):
+    def derivatives(self, vnodes, ions, ctx, out):
         """Write d(states)/dt [1/ms] into ``out`` (a full-length array like y)."""
         if not self.n_states:
             return
-        v = vnodes[self.nodes]
-        states = self.states(y)
-        p = self.all_params()
-        inputs = self.ion_inputs(ions)
-        rates = self.spec.rates(v, states, p, inputs, ctx)
-        for k, name in enumerate(self.spec.states):
-            if name in rates:
-                inf, tau = rates[name]
-                out[self.state_slice(k)] = (inf - states[name]) / tau
-        if self.spec.derivative is not None:
-            d = self.spec.derivative(v, states, p, inputs, ctx)
+        v = vnodes[self.index]
+        rates = self._rates(v, ions, ctx)
+        if isinstance(rates, tuple):
+            inf, tau = rates
+            k = len(inf)
+            out[self.offset : self.offset + k * self.n] = ((inf - self._stacked[:k]) / tau).ravel()
+            done = self.spec.states[:k]
+        else:
             for k, name in enumerate(self.spec.states):
-                if name in d and name not in rates:
+                if name in rates:
+                    inf, tau = rates[name]
+                    out[self.state_slice(k)] = (inf - self._sv[name]) / tau
+            done = tuple(rates)
+        if self.spec.derivative is not None:
+            d = self.spec.derivative(v, self._sv, self.all_params(), self.ion_inputs(ions), ctx)
+            for k, name in enumerate(self.spec.states):
+                if name in d and name not in done:
                     out[self.state_slice(k)] = d[name]
+
+
+def _split(a):
+    """(value, slope) from a (2, n) evaluation at (v, v + 0.001); (value, None) when the
+    quantity does not depend on v (a (n,) array or a scalar)."""
+    if isinstance(a, np.ndarray) and a.ndim == 2:
+        return a[0], (a[1] - a[0]) / DV_PROBE
+    return a, None
+
+
+def _kind(ion, var):
+    if var == "e" + ion:
+        return "e"
+    if var == ion + "i":
+        return "ci"
+    if var == ion + "o":
+        return "co"
+    return "i"
 
 
 def _ion_of_current(name, spec):
@@ -194,7 +228,7 @@ def _ion_of_current(name, spec):
 
 def _exponential_euler(derivative, v, states, p, inputs, ctx, dt, skip):
     """x += (exp(b dt) - 1) / b * f with b = df/dx from a forward difference, per state."""
-    f0 = derivative(v, states, p, inputs, Context(ctx.t, ctx.dt, ctx.celsius, ctx.t_phase))
+    f0 = derivative(v, states, p, inputs, ctx)
     names = [n for n in f0 if n not in skip]
     slopes = {}
     for name in names:
@@ -206,6 +240,6 @@ def _exponential_euler(derivative, v, states, p, inputs, ctx, dt, skip):
     for name in names:
         b = slopes[name]
         bdt = b * dt
-        with np.errstate(divide="ignore", invalid="ignore"):
-            phi = np.where(np.abs(bdt) > 1e-10, np.expm1(bdt) / np.where(b == 0, 1.0, b), dt)
+        safe_b = np.where(b == 0, 1.0, b)
+        phi = np.where(np.abs(bdt) > 1e-10, np.expm1(bdt) / safe_b, dt)
         states[name] += phi * f0[name]

@@ -20,12 +20,17 @@ def _pas_current(v, states, params, ions, ctx):
     return {"i": params["g"] * (v - params["e"])}
 
 
+def _pas_conductance(v, states, params, ions, ctx, out):
+    return {"i": params["g"]}
+
+
 pas = DensityMechanism(
     name="pas",
     parameters={"g": 0.001, "e": -70.0},
     units={"g": "S/cm2", "e": "mV", "i": "mA/cm2"},
     nonspecific=("i",),
     current=_pas_current,
+    conductance=_pas_conductance,
 )
 
 
@@ -61,24 +66,24 @@ _TABLE_V = -100.0 + np.arange(201.0)  # NMODL: TABLE ... FROM -100 TO 100 WITH 2
 def _hh_table(celsius):
     """The rate table at one temperature (a pure function of celsius, cached)."""
     table = _hh_exact(_TABLE_V, celsius)
+    slope = np.diff(table, axis=1)
     table.flags.writeable = False
-    return table
+    slope.flags.writeable = False
+    return table, slope
 
 
 def _hh_rates_array(v, celsius, usetable):
     if not usetable:
         return _hh_exact(np.asarray(v, dtype=float), celsius)
-    table = _hh_table(celsius)
-    xi = np.asarray(v, dtype=float) + 100.0  # (v - FROM) / step, step = 1 mV
-    i = np.clip(np.floor(xi), 0, 199).astype(np.intp)
-    theta = np.clip(xi - i, 0.0, 1.0)  # beyond the ends: the end values
-    lo = table[:, i]
-    return lo + theta * (table[:, i + 1] - lo)
+    table, slope = _hh_table(celsius)
+    xi = np.minimum(np.maximum(np.asarray(v, dtype=float) + 100.0, 0.0), 200.0)  # (v - FROM) / 1 mV
+    i = np.minimum(xi.astype(np.intp), 199)  # beyond the ends: the end values (theta 0 or 1)
+    return table[:, i] + (xi - i) * slope[:, i]
 
 
 def _hh_rates(v, states, params, ions, ctx):
     r = _hh_rates_array(v, ctx.celsius, params["usetable"])
-    return {"m": (r[0], r[1]), "h": (r[2], r[3]), "n": (r[4], r[5])}
+    return r[0::2], r[1::2]  # (inf of m, h, n), (tau of m, h, n): the stacked form
 
 
 def _hh_current(v, states, params, ions, ctx):
@@ -94,6 +99,10 @@ def _hh_current(v, states, params, ions, ctx):
     }
 
 
+def _hh_conductance(v, states, params, ions, ctx, out):
+    return {"ina": out["gna"], "ik": out["gk"], "il": params["gl"]}
+
+
 hh = DensityMechanism(
     name="hh",
     parameters={"gnabar": 0.12, "gkbar": 0.036, "gl": 0.0003, "el": -54.3},
@@ -104,6 +113,7 @@ hh = DensityMechanism(
     globals={"usetable": 1.0},
     rates=_hh_rates,
     current=_hh_current,
+    conductance=_hh_conductance,
     units={"gnabar": "S/cm2", "gkbar": "S/cm2", "gl": "S/cm2", "el": "mV", "gna": "S/cm2", "gk": "S/cm2"},
 )
 
@@ -121,6 +131,7 @@ IClamp_spec = PointProcess(
     nonspecific=("i",),
     electrode=True,
     current=_iclamp_current,
+    conductance=lambda v, states, params, ions, ctx, out: {},  # i does not depend on v
     discontinuities=lambda p: np.concatenate([p["delay"], p["delay"] + p["dur"]]),
     aliases={"del": "delay"},
     units={"delay": "ms", "dur": "ms", "amp": "nA", "i": "nA"},

@@ -64,6 +64,7 @@ class CvodeIntegrator:
             self.solver = sksundae.cvode.CVODE(self._rhs, **options)
         self._ydot = np.zeros(self.ncv)
         self.reinit_requested = False
+        self._t_last = None
         self.solver.init_step(sim.t, self.state())
 
     # -- state vector mapping --------------------------------------------------------
@@ -90,7 +91,7 @@ class CvodeIntegrator:
         axial = m.G @ m.v
         out = np.zeros(len(m.y))
         for b in m.blocks + m.pp_blocks:
-            b.derivatives(m.v, m.y, m.ions, ctx, out)
+            b.derivatives(m.v, m.ions, ctx, out)
         cap = self.cap
         ydot[: self.nc] = (-m.i_total[cap] - axial[cap]) / self.Cc
         ydot[self.nc :] = out[self.N :]
@@ -149,6 +150,7 @@ class CvodeIntegrator:
         of state by the user)."""
         self.solver.init_step(self.sim.t, self.state())
         self.reinit_requested = False
+        self._t_last = None
 
     def advance(self, tstop, soft_times, on_soft, every_step=None):
         """Integrate to ``tstop`` [ms].
@@ -157,6 +159,7 @@ class CvodeIntegrator:
         ----------
         soft_times : callable () -> float
             The next time at which ``on_soft`` must run (recording or callback), inf if none.
+            Soft times are reached by interpolation inside CVODE's steps, without a restart.
         on_soft : callable (t) -> None
             Runs with the state interpolated at that time.
         every_step : callable () -> None, optional
@@ -174,40 +177,40 @@ class CvodeIntegrator:
                 self.reinit()
 
     def _stretch(self, t_end, soft_times, on_soft, every_step):
+        """Internal steps up to ``t_end`` (a hard stop); soft times inside each step are
+        served by interpolation. Returns True when a callback asked for a restart."""
         sim = self.sim
         while True:
+            res = self.one_step(t_end)
+            t_int, y_int = res.t, res.y
             ts = soft_times()
-            if every_step is None:
-                target = min(ts, t_end)
-                res = self._step(target, "normal", t_end)
-                self.load(res.y)
-                sim.t = target
-                if ts <= t_end:
-                    on_soft(ts)
-                    if self.reinit_requested:
-                        self.reinit()
-                        return True
-                if target >= t_end:
-                    return False
-            else:
-                res = self._step(t_end, "onestep", t_end)
-                self.nsteps += 1
-                t_int = res.t
-                y_int = res.y
-                while ts <= t_int:
-                    r = self._step(ts, "normal", t_end)
-                    self.load(r.y)
-                    sim.t = ts
-                    on_soft(ts)
-                    if self.reinit_requested:
-                        self.reinit()
-                        return True
-                    ts = soft_times()
-                self.load(y_int)
-                sim.t = t_int
+            while ts <= t_int:
+                y_ts = y_int if ts == t_int else self._step(ts, "normal", t_end).y
+                self.load(y_ts)
+                sim.t = ts
+                on_soft(ts)
+                if self.reinit_requested:
+                    self.reinit()
+                    return True
+                ts = soft_times()
+            self.load(y_int)
+            sim.t = t_int
+            if every_step is not None:
                 every_step()
-                if t_int >= t_end:
-                    return False
+            if t_int >= t_end:
+                return False
+
+    def one_step(self, tstop):
+        """One internal CVODE step towards ``tstop`` (None: no limit); counts it."""
+        target = self.sim.t + 1e9 if tstop is None else tstop
+        res = self._step(target, "onestep", tstop)
+        if res.t == self._t_last:
+            # after an interpolated output inside the last step, SUNDIALS reports that step
+            # again instead of taking a new one
+            res = self._step(target, "onestep", tstop)
+        self._t_last = res.t
+        self.nsteps += 1
+        return res
 
     def _step(self, t, method, tstop):
         res = self.solver.step(t, method, tstop=tstop)

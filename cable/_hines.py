@@ -74,9 +74,14 @@ class TreeSolver:
         if self.chain:
             if self.n == 1:
                 return b / d
-            _, _, _, x, info = lapack.dgtsv(self._off, d, self._off, b)
+            # The matrix is symmetric and, with non-negative membrane slopes, positive
+            # definite: LAPACK's ptsv (L D L^T, no pivoting) is the Hines elimination of a
+            # chain. Fall back to gtsv (partial pivoting) if a negative slope breaks that.
+            _, _, x, info = lapack.dptsv(d, self._off, b)
             if info != 0:
-                raise np.linalg.LinAlgError(f"tridiagonal solve failed (info={info})")
+                _, _, _, x, info = lapack.dgtsv(self._off, d, self._off, b)
+                if info != 0:
+                    raise np.linalg.LinAlgError(f"tridiagonal solve failed (info={info})")
             return x
         self._csc.data[self._diag_pos] = d
         lu = splu(self._csc, permc_spec="NATURAL", diag_pivot_thresh=0.0, options={"SymmetricMode": True})

@@ -85,6 +85,8 @@ class IonArrays:
         self.di_dv = np.zeros(n)
         #: True where the concentrations are dynamic (e follows Nernst).
         self.dynamic = False
+        #: Whether di_dv is accumulated (needed by Crank-Nicolson's current correction).
+        self.track_slope = True
 
     def initialize(self, celsius):
         """Reset concentrations to the defaults (NEURON's finitialize) and update e."""

@@ -47,7 +47,6 @@ class IonUse:
     write: tuple = ()
 
 
-@dataclass(frozen=True)
 class Context:
     """What a mechanism function may read besides its arrays.
 
@@ -63,10 +62,16 @@ class Context:
         constant stimuli decide on/off from it (equals ``t`` on a fixed step).
     """
 
-    t: float
-    dt: float
-    celsius: float
-    t_phase: float
+    __slots__ = ("t", "dt", "celsius", "t_phase")
+
+    def __init__(self, t, dt, celsius, t_phase):
+        self.t = t
+        self.dt = dt
+        self.celsius = celsius
+        self.t_phase = t_phase
+
+    def __repr__(self):
+        return f"Context(t={self.t}, dt={self.dt}, celsius={self.celsius}, t_phase={self.t_phase})"
 
 
 def _no_rates(v, states, params, ions, ctx):
@@ -84,7 +89,9 @@ class DensityMechanism:
     parameters : mapping str -> float
         RANGE parameters and their defaults (per segment, settable).
     current : callable
-        ``current(v, states, params, ions, ctx) -> dict``. Keys that name a written
+        ``current(v, states, params, ions, ctx) -> dict``. ``v`` may have shape (2, n)
+        (the voltages and the voltages + 0.001 mV, for the slope di/dv), so write it
+        with elementwise numpy operations that broadcast. Keys that name a written
         ion current (``"ina"``) or a nonspecific current are membrane current
         densities [mA/cm2], outward positive; any other key is an assigned RANGE
         variable stored per instance (for example a conductance ``"gna"``).
@@ -94,7 +101,9 @@ class DensityMechanism:
         ``rates(v, states, params, ions, ctx) -> {state: (inf, tau)}`` for states that
         relax linearly to ``inf`` with time constant ``tau`` [ms] (NMODL ``cnexp``:
         exact exponential update on a fixed step). States are initialized to ``inf``
-        unless ``initial`` says otherwise.
+        unless ``initial`` says otherwise. It may instead return the stacked form
+        ``(inf, tau)``, two arrays of shape (k, n) for the first k states in declaration
+        order, which saves work per step.
     derivative : callable, optional
         ``derivative(v, states, params, ions, ctx) -> {state: dstate/dt}`` [1/ms] for
         states not given by ``rates``; integrated by exponential Euler with a
@@ -111,6 +120,12 @@ class DensityMechanism:
         to the functions inside ``params`` as scalars.
     units : mapping str -> str
         Units of parameters, states and outputs, for documentation and ``psection``.
+    conductance : callable, optional
+        ``conductance(v, states, params, ions, ctx, out) -> {current: di/dv}`` [S/cm2]
+        where ``out`` is what ``current`` just returned. When given, the slope of each
+        current is taken from it instead of NEURON's numerical difference
+        (i(v + 0.001) - i(v)) / 0.001, which saves one evaluation per step; give it only
+        where it is exact (currents linear in v, such as g (v - e)).
     """
 
     name: str
@@ -125,6 +140,7 @@ class DensityMechanism:
     assigned: tuple = ()
     globals: Mapping[str, float] = field(default_factory=dict)
     units: Mapping[str, str] = field(default_factory=dict)
+    conductance: Callable | None = None
     is_point = False
 
     def __post_init__(self):
@@ -171,6 +187,7 @@ class PointProcess:
     assigned: tuple = ()
     globals: Mapping[str, float] = field(default_factory=dict)
     units: Mapping[str, str] = field(default_factory=dict)
+    conductance: Callable | None = None
     electrode: bool = False
     discontinuities: Callable | None = None
     aliases: Mapping[str, str] = field(default_factory=dict)

@@ -31,6 +31,10 @@ class Model:
         self.solver = TreeSolver(tree.parent, tree.g_axial)
         self.i_total = np.zeros(n)
         self.g_total = np.zeros(n)
+        self.ctx = Context(0.0, np.nan, sim.celsius, 0.0)
+        self._base_diag = {}  # (dt, secondorder) -> cfac * C + axial diagonal
+        if self.solver.chain and n > 1:
+            self._g_chain = np.where(tree.parent[1:] >= 0, tree.g_axial[1:], 0.0)
 
         ion_names = sim.ion_names()
         self.ions = {name: IonArrays(DEFAULT_IONS[name], n) for name in ion_names}
@@ -66,6 +70,8 @@ class Model:
             self.pp_blocks.append(block)
 
         self.y = np.zeros(offset)
+        for block in self.blocks + self.pp_blocks:
+            block.bind(self.y)
         self._bind(old_v)
 
     # -- views -----------------------------------------------------------------------
@@ -77,8 +83,6 @@ class Model:
             view = y[tree.segment_slice(sec)]
             view[:] = old_v[sec]
             sec._data["v"] = view
-        for node_pair in tree.end_node.values():
-            pass
         # end nodes take the potential of their neighbour
         zero = np.flatnonzero(self.C == 0)
         for k in zero:
@@ -88,7 +92,7 @@ class Model:
                 y[k] = y[nbr[0]]
         for block in self.blocks:
             start = 0
-            states = block.states(y)
+            states = block.states()
             for name, arr in block.saved.items():
                 states[name][:] = arr
             for sec in block.sections:
@@ -104,7 +108,7 @@ class Model:
                     sec._data[(name, c)] = block.currents[c][r]
                 start += sec.nseg
         for block in self.pp_blocks:
-            states = block.states(y)
+            states = block.states()
             for name, arr in block.saved.items():
                 states[name][:] = arr
             for j, pp in enumerate(block.objects):
@@ -124,28 +128,34 @@ class Model:
 
     # -- currents ----------------------------------------------------------------------
     def _reset_currents(self):
-        self.i_total[:] = 0.0
-        self.g_total[:] = 0.0
+        self.i_total.fill(0.0)
+        self.g_total.fill(0.0)
         for ion in self.ions.values():
-            ion.i[:] = 0.0
-            ion.di_dv[:] = 0.0
+            ion.i.fill(0.0)
+            if ion.track_slope:
+                ion.di_dv.fill(0.0)
+
+    def axial_current(self, v):
+        """G v: the axial current leaving each node [nA]."""
+        if self.solver.chain and self.n_nodes > 1:
+            g = self._g_chain
+            dv = g * (v[1:] - v[:-1])  # current from node k to node k+1 ... as flux k+1 -> k
+            out = np.zeros_like(v)
+            out[1:] += dv
+            out[:-1] -= dv
+            return out
+        return self.G @ v
 
     def membrane_currents(self, ctx, slopes=True):
         """Sum of all membrane currents per node [nA] (outward positive, electrode
         currents counted inward) into ``i_total``, and with ``slopes`` their derivative
         with respect to v [uS] into ``g_total``."""
         self._reset_currents()
-        v, y, ions = self.v, self.y, self.ions
+        v, ions, i_total, g_total = self.v, self.ions, self.i_total, self.g_total
         for b in self.blocks:
-            if slopes:
-                b.add_currents(v, y, ions, ctx, self.i_total, self.g_total, b.area_scale)
-            else:
-                b.current_only(v, y, ions, ctx, self.i_total, b.area_scale)
+            b.add_currents(v, ions, ctx, i_total, g_total, b.area_scale, 1.0, slopes)
         for b in self.pp_blocks:
-            if slopes:
-                b.add_currents(v, y, ions, ctx, self.i_total, self.g_total, 1.0, b.ion_scale)
-            else:
-                b.current_only(v, y, ions, ctx, self.i_total, 1.0, b.ion_scale)
+            b.add_currents(v, ions, ctx, i_total, g_total, 1.0, b.ion_scale, slopes)
 
     # -- initialization and the fixed step ---------------------------------------------
     def initialize(self, v_init, celsius):
@@ -157,33 +167,42 @@ class Model:
             ion.initialize(celsius)
         ctx = Context(0.0, np.nan, celsius, 0.0)
         for b in self.blocks + self.pp_blocks:
-            b.initialize(self.v, self.y, self.ions, ctx)
+            b.initialize(self.v, self.ions, ctx)
         self.membrane_currents(ctx)
 
     def fixed_step(self, t, dt, secondorder, celsius):
         """Advance from t to t + dt as NEURON's fadvance: currents and their slopes at
         t + dt/2 from v(t), one tree solve for dv (backward Euler, or Crank-Nicolson when
         ``secondorder == 2``), then the states at the new v."""
-        t_mid = t + 0.5 * dt
-        ctx = Context(t_mid, dt, celsius, t_mid)
+        ctx = self.ctx
+        ctx.t = ctx.t_phase = t + 0.5 * dt
+        ctx.dt = dt
+        ctx.celsius = celsius
+        for ion in self.ions.values():
+            ion.track_slope = bool(secondorder)
         self.membrane_currents(ctx)
         v = self.v
-        rhs = -self.i_total - self.G @ v
-        cfac = (2.0 if secondorder else 1.0) / dt
-        d = cfac * self.C + self.g_total + self.G_diag
-        dv = self.solver.solve(d, rhs)
+        rhs = self.i_total + self.axial_current(v)
+        np.negative(rhs, out=rhs)
+        key = (dt, secondorder)
+        base = self._base_diag.get(key)
+        if base is None:
+            cfac = (2.0 if secondorder else 1.0) / dt
+            base = self._base_diag[key] = cfac * self.C + self.G_diag
+        dv = self.solver.solve(base + self.g_total, rhs)
         if secondorder:
             v += 2.0 * dv
             for ion in self.ions.values():
-                ion.i += ion.di_dv * dv[: len(ion.i)]
+                ion.i += ion.di_dv * dv
         else:
             v += dv
-        t_new = t + dt
-        ctx = Context(t_new, dt, celsius, t_new)
+        ctx.t = ctx.t_phase = t + dt
         for ion in self.ions.values():
             ion.update_e(celsius)
-        for b in self.blocks + self.pp_blocks:
-            b.advance_states(v, self.y, self.ions, ctx, dt)
+        for b in self.blocks:
+            b.advance_states(v, self.ions, ctx, dt)
+        for b in self.pp_blocks:
+            b.advance_states(v, self.ions, ctx, dt)
 
     def discontinuities(self):
         """Times [ms] at which point processes switch (for the variable step)."""

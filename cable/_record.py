@@ -137,6 +137,8 @@ class Recorder:
         self.sim = sim
         self.entries = []  # (vector, ref, Dt)
         self._groups = {}
+        self.intervals = []
+        self._every = None
 
     def add(self, vec, ref, Dt):
         self.entries = [e for e in self.entries if e[0] is not vec]
@@ -148,23 +150,25 @@ class Recorder:
         for vec, ref, Dt in self.entries:
             groups.setdefault(Dt, []).append((vec, ref))
         self._groups = {}
+        self.intervals = [Dt for Dt in groups if Dt is not None]
+        self._every = None
         for Dt, items in groups.items():
             g = _Group(Dt, items)
             self._groups[Dt] = g
             for col, (vec, _) in enumerate(items):
                 vec._recording = g.column_getter(col)
+        self._every = self._groups.get(None)
 
     def has_every_step(self):
         return None in self._groups
 
     def sample_times(self):
         """The recording intervals in use (not None)."""
-        return [Dt for Dt in self._groups if Dt is not None]
+        return self.intervals
 
     def record_step(self):
-        g = self._groups.get(None)
-        if g is not None:
-            g.sample()
+        if self._every is not None:
+            self._every.sample()
 
     def record_interval(self, Dt):
         self._groups[Dt].sample()

@@ -107,7 +107,7 @@ def nernst_mV(c_in, c_out, charge, celsius):
     Examples
     --------
     >>> round(float(nernst_mV(10.0, 140.0, 1, 6.3)), 3)
-    63.553
+    63.552
     """
     ktf = 1e3 * GAS_CONSTANT * (celsius + 273.15) / FARADAY
     return ktf / charge * np.log(np.asarray(c_out) / np.asarray(c_in))
