@@ -21,6 +21,7 @@ from ._mechanism import Context
 __all__ = ["CvodeIntegrator"]
 
 _DENSE_MAX = 64  # below this many equations the dense solver with CVODE's own Jacobian is faster
+_BAND_MAX = 24  # widest band (off-diagonals per side) for which the band solver is used
 
 
 class CvodeIntegrator:
@@ -33,9 +34,17 @@ class CvodeIntegrator:
         Absolute tolerance (NEURON's ``cvode.atol``) [state units].
     rtol : float
         Relative tolerance (NEURON's default is 0).
+    maxstep : float [ms]
+        Largest step (0: unlimited).
+    linsolver : {'auto', 'band', 'sparse'}
+        CVODE's linear solver for systems of more than 64 equations. 'auto': the states
+        are reordered by reverse Cuthill-McKee and, when the Jacobian then fits in a band
+        of at most 24 off-diagonals, CVODE's band solver is used; otherwise its sparse
+        solver (SuperLU_MT) with the Jacobian from the compiled rxd expressions and
+        coloured finite differences for the cable.
     """
 
-    def __init__(self, sim, atol, rtol, maxstep=0.0):
+    def __init__(self, sim, atol, rtol, maxstep=0.0, linsolver="auto"):
         self.sim = sim
         self.model = m = sim._model
         N = m.n_nodes
@@ -53,26 +62,49 @@ class CvodeIntegrator:
         self.nrhs = 0
         self.disc = m.discontinuities()
         options = dict(rtol=rtol, atol=atol, max_num_steps=100000, max_step=maxstep)
+        self.perm = None
+        rhs = self._rhs
         if self.ncv <= _DENSE_MAX:
             options["linsolver"] = "dense"
+            self.linsolver = "dense"
         else:
             self._prepare_jacobian()
-            options.update(linsolver="sparse", sparsity=self.sparsity, jacfn=self._jac)
+            perm, band = _band_order(self.sparsity)
+            if linsolver in ("auto", "band") and (band <= _BAND_MAX or linsolver == "band"):
+                # states reordered (reverse Cuthill-McKee) into a narrow band: CVODE's band
+                # solver with its own difference-quotient Jacobian (2 band + 1 evaluations)
+                self.perm = perm
+                self.iperm = np.argsort(perm)
+                self._zwork = np.zeros(self.ncv)
+                options.update(linsolver="band", lband=band, uband=band)
+                rhs = self._rhs_permuted
+                self.linsolver = f"band({band})"
+            else:
+                options.update(linsolver="sparse", sparsity=self.sparsity, jacfn=self._jac)
+                self.linsolver = "sparse"
         with warnings.catch_warnings():
             # scikit-sundae notes that our jacfn replaces its own sparse approximation
             warnings.filterwarnings("ignore", message="Custom sparse Jacobian", category=UserWarning)
-            self.solver = sksundae.cvode.CVODE(self._rhs, **options)
+            self.solver = sksundae.cvode.CVODE(rhs, **options)
         self._ydot = np.zeros(self.ncv)
         self.reinit_requested = False
         self._t_last = None
         self.solver.init_step(sim.t, self.state())
+        self._mark()
 
     # -- state vector mapping --------------------------------------------------------
     def state(self):
+        """The solver's state vector (in the solver's order)."""
         y = self.model.y
-        return np.concatenate([y[self.cap], y[self.N :]])
+        z = np.concatenate([y[self.cap], y[self.N :]])
+        return z if self.perm is None else z[self.perm]
 
-    def load(self, ycv):
+    def load(self, z):
+        """Copy a solver state vector into the simulation's state."""
+        ycv = z if self.perm is None else z[self.iperm]
+        self._load(ycv)
+
+    def _load(self, ycv):
         y = self.model.y
         y[self.cap] = ycv[: self.nc]
         y[self.N :] = ycv[self.nc :]
@@ -80,9 +112,14 @@ class CvodeIntegrator:
             y[self.zero] = self.Z @ y[self.cap]
 
     # -- right-hand side ---------------------------------------------------------------
+    def _rhs_permuted(self, t, z, zdot):
+        w = self._zwork
+        self._rhs(t, z[self.iperm], w)
+        zdot[:] = w[self.perm]
+
     def _rhs(self, t, ycv, ydot):
         self.nrhs += 1
-        self.load(ycv)
+        self._load(ycv)
         m = self.model
         ctx = Context(t, np.nan, self.sim.celsius, self.t_phase)
         for ion in m.ions.values():
@@ -92,6 +129,8 @@ class CvodeIntegrator:
         out = np.zeros(len(m.y))
         for b in m.blocks + m.pp_blocks:
             b.derivatives(m.v, m.ions, ctx, out)
+        for ext in m.extensions:
+            ext.rhs(m, t, out)
         cap = self.cap
         ydot[: self.nc] = (-m.i_total[cap] - axial[cap]) / self.Cc
         ydot[self.nc :] = out[self.N :]
@@ -119,6 +158,15 @@ class CvodeIntegrator:
                 for l in range(b.n_states):
                     rows.append(idx[k])
                     cols.append(idx[l])
+        ext_parts = []
+        analytic = np.zeros(self.ncv, dtype=bool)
+        for ext in m.extensions:
+            er, ec = ext.jacobian_pattern()
+            base = nc + (ext.offset - N)
+            rows.append(base + np.asarray(er))
+            cols.append(base + np.asarray(ec))
+            analytic[base : base + ext.size] = True
+            ext_parts.append((ext, base + np.asarray(er), base + np.asarray(ec)))
         r = np.concatenate(rows)
         c = np.concatenate(cols)
         S = sp.csc_matrix((np.ones(len(r)), (r, c)), shape=(self.ncv, self.ncv))
@@ -126,23 +174,32 @@ class CvodeIntegrator:
         S.sort_indices()
         S.data[:] = 1.0
         self.sparsity = S
-        colors = _greedy_column_colors(S)
         col_of = np.repeat(np.arange(self.ncv), np.diff(S.indptr))
+        keys = col_of * self.ncv + S.indices  # sorted: CSC order
+        # extension blocks: analytic values at known positions of the CSC data
+        self._ext_jac = [(ext, np.searchsorted(keys, ec * self.ncv + er)) for ext, er, ec in ext_parts]
+        # the rest: finite differences, one evaluation per colour of non-analytic columns
+        colors = _greedy_column_colors(S, skip=analytic)
         self._groups = []
         for c in range(colors.max() + 1):
             members = np.flatnonzero(colors == c)
-            p = np.flatnonzero(colors[col_of] == c)
+            p = np.flatnonzero((colors[col_of] == c) & ~(analytic[col_of] & analytic[S.indices]))
             self._groups.append((members, p, S.indices[p], col_of[p]))
         self._fwork = np.zeros(self.ncv)
 
     def _jac(self, t, y, yp, JJ):
+        JJ[:] = 0.0
+        if self._ext_jac:
+            self._load(y)
+            for ext, pos in self._ext_jac:
+                np.add.at(JJ, pos, ext.jacobian_values(self.model, t))
         h = 1.5e-8 * np.maximum(np.abs(y), 1.0)
         for members, p, rows, cols in self._groups:
             yt = np.array(y)
             yt[members] += h[members]
             self._rhs(t, yt, self._fwork)
             JJ[p] = (self._fwork[rows] - yp[rows]) / h[cols]
-        self.load(y)
+        self._load(y)
 
     # -- driving ---------------------------------------------------------------------
     def reinit(self):
@@ -151,6 +208,7 @@ class CvodeIntegrator:
         self.solver.init_step(self.sim.t, self.state())
         self.reinit_requested = False
         self._t_last = None
+        self._mark()
 
     def advance(self, tstop, soft_times, on_soft, every_step=None):
         """Integrate to ``tstop`` [ms].
@@ -166,6 +224,7 @@ class CvodeIntegrator:
             Runs after every internal step (per-step recording).
         """
         sim = self.sim
+        self.sync()
         eps = 1e-12 * max(1.0, abs(tstop))
         while sim.t < tstop - eps:
             ahead = self.disc[self.disc > sim.t + eps]
@@ -175,6 +234,18 @@ class CvodeIntegrator:
             restarted = self._stretch(t_end, soft_times, on_soft, every_step)
             if not restarted and t_end == hard:
                 self.reinit()
+        self._mark()
+
+    def _mark(self):
+        """Remember the state handed back to the simulation."""
+        self._handed = self.state()
+        self._handed_t = self.sim.t
+
+    def sync(self):
+        """Restart CVODE if the state was changed outside the integrator (a value set by
+        hand between runs, with or without cvode.re_init()), as NEURON's re_init would."""
+        if self.reinit_requested or self._handed_t != self.sim.t or not np.array_equal(self._handed, self.state()):
+            self.reinit()
 
     def _stretch(self, t_end, soft_times, on_soft, every_step):
         """Internal steps up to ``t_end`` (a hard stop); soft times inside each step are
@@ -219,13 +290,28 @@ class CvodeIntegrator:
         return res
 
 
-def _greedy_column_colors(S):
+def _band_order(S):
+    """A reverse Cuthill-McKee order of a sparsity pattern and the half bandwidth it gives."""
+    from scipy.sparse.csgraph import reverse_cuthill_mckee
+
+    sym = (S + S.T).tocsr()
+    perm = np.asarray(reverse_cuthill_mckee(sym, symmetric_mode=True), dtype=np.intp)
+    inv = np.argsort(perm)
+    coo = sym.tocoo()
+    band = int(np.abs(inv[coo.row] - inv[coo.col]).max()) if coo.nnz else 0
+    return perm, band
+
+
+def _greedy_column_colors(S, skip=None):
     """Colour the columns of a sparsity pattern so that no two columns of one colour share
-    a row (so one finite-difference evaluation fills all of them)."""
+    a row (so one finite-difference evaluation fills all of them). Columns in ``skip``
+    get colour -1 (not differenced)."""
     n = S.shape[1]
     R = S.tocsr()
     colors = -np.ones(n, dtype=np.intp)
     for j in range(n):
+        if skip is not None and skip[j]:
+            continue
         rows = S.indices[S.indptr[j] : S.indptr[j + 1]]
         nbr = np.concatenate([R.indices[R.indptr[r] : R.indptr[r + 1]] for r in rows]) if len(rows) else []
         used = set(colors[nbr][colors[nbr] >= 0].tolist()) if len(nbr) else set()

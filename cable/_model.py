@@ -17,7 +17,15 @@ class Model:
     processes. Rebuilt (cheaply) whenever the structure changes.
 
     The state vector ``y`` holds the membrane potential of every node [mV] first, then
-    each block's states. Section and point-process values become views into it.
+    each block's states, then the states of each extension. Section and point-process
+    values become views into it.
+
+    Extensions (``sim.extensions``; rxd is one) take part through five methods:
+    ``prepare(model) -> n_states``; ``bind(model, offset)`` (their states are
+    ``y[offset:offset + n_states]``); ``initialize(model)``; ``rhs(model, t, out)``
+    writing d/dt of their states into ``out[offset:offset + n]``; ``fixed_step(model, t,
+    dt)`` after the cable's step; and for the variable step ``jacobian_pattern()`` ->
+    (rows, cols) and ``jacobian_values(model, t)`` -> values, in block-local indices.
     """
 
     def __init__(self, sim):
@@ -69,10 +77,21 @@ class Model:
             offset += block.size
             self.pp_blocks.append(block)
 
+        # Extensions (rxd) append their states after the mechanisms' states.
+        self.extensions = []
+        ext_offsets = []
+        for ext in sim.extensions:
+            size = ext.prepare(self)
+            ext_offsets.append(offset)
+            offset += size
+            self.extensions.append(ext)
+
         self.y = np.zeros(offset)
         for block in self.blocks + self.pp_blocks:
             block.bind(self.y)
         self._bind(old_v)
+        for ext, off in zip(self.extensions, ext_offsets):
+            ext.bind(self, off)
 
     # -- views -----------------------------------------------------------------------
     def _bind(self, old_v):
@@ -168,6 +187,8 @@ class Model:
         ctx = Context(0.0, np.nan, celsius, 0.0)
         for b in self.blocks + self.pp_blocks:
             b.initialize(self.v, self.ions, ctx)
+        for ext in self.extensions:
+            ext.initialize(self)
         self.membrane_currents(ctx)
 
     def fixed_step(self, t, dt, secondorder, celsius):
@@ -203,6 +224,8 @@ class Model:
             b.advance_states(v, self.ions, ctx, dt)
         for b in self.pp_blocks:
             b.advance_states(v, self.ions, ctx, dt)
+        for ext in self.extensions:
+            ext.fixed_step(self, t, dt)
 
     def discontinuities(self):
         """Times [ms] at which point processes switch (for the variable step)."""

@@ -147,16 +147,21 @@ class Section:
         self.sim._structure_changed()
 
     # -- topology ----------------------------------------------------------------------
-    def connect(self, parent, x=1.0, child_end=0):
+    def connect(self, parent, x=None, child_end=None):
         """Attach this section's ``child_end`` to ``parent`` at ``x`` (NEURON's connect).
 
         Accepts ``child.connect(parent(1))``, ``child.connect(parent(1), 0)`` and
         ``child.connect(parent, 1, 0)``. Returns self.
         """
         if isinstance(parent, Segment):
-            if x != 1.0 and child_end == 0:
-                child_end = x  # connect(parent(x), child_end)
+            # connect(parent(x)) or connect(parent(x), child_end): the second argument is
+            # the child's end
+            if child_end is not None:
+                raise CableError(f"{self.name}.connect(parent(x), child_end) takes two arguments, got three")
+            child_end = 0 if x is None else x
             parent, x = parent.sec, parent.x
+        x = 1.0 if x is None else x
+        child_end = 0 if child_end is None else child_end
         if not isinstance(parent, Section):
             raise CableError(f"{self.name}.connect: parent must be a Section or Segment, got {parent!r}")
         if parent.sim is not self.sim:

@@ -49,8 +49,8 @@ class CVodeSettings:
     def rtol(self, value=None):
         """Get or set the relative tolerance (NEURON default 0)."""
         if value is not None:
-            if value < 0:
-                raise CableError(f"cvode.rtol must be >= 0, got {value!r}")
+            if not value >= 0 or not np.isfinite(value):
+                raise CableError(f"cvode.rtol must be >= 0, got {value!r} (a finite number)")
             self._rtol = float(value)
             self._sim._integrator = None
         return self._rtol
@@ -104,6 +104,8 @@ class Simulation:
     def __init__(self, *, celsius=6.3, dt=0.025, secondorder=0):
         self.sections = []
         self.point_processes = []
+        #: Objects that add states and equations to the model (rxd); see cable._model.Model.
+        self.extensions = []
         self._mechanisms = dict(BUILTIN)
         self.mech_globals = {name: dict(spec.globals) for name, spec in BUILTIN.items()}
         self.celsius = float(celsius)
@@ -229,6 +231,12 @@ class Simulation:
     def _add_section(self, sec):
         self.sections.append(sec)
         self._structure_changed()
+
+    def add_extension(self, ext):
+        """Add an extension (an object with the methods listed in :class:`Model`)."""
+        if ext not in self.extensions:
+            self.extensions.append(ext)
+            self._structure_changed()
 
     def _add_point_process(self, pp):
         self.point_processes.append(pp)
@@ -378,9 +386,11 @@ class Simulation:
 
         every = rec.record_step if rec.has_every_step() else None
         if tstop is None:  # one internal step
+            integ.sync()
             res = integ.one_step(None)
             integ.load(res.y)
             self.t = res.t
+            integ._mark()
             rec.record_step()
             return
         integ.advance(tstop, soft_times, on_soft, every)

@@ -1,3 +1,44 @@
-"""Reaction-diffusion in neurons (under construction: see the issue tracker)."""
+"""Reaction-diffusion in neurons with NEURON's rxd vocabulary, compiled by sympy.
 
-__all__ = []
+Species, states and parameters live in regions on the cable simulator's sections; the
+reactions are compiled into vectorized numpy functions and a sparse Jacobian, and
+integrated with the cable in one state vector (fixed step or CVODE).
+"""
+
+from . import rxdmath
+from ._errors import RxdError
+from ._geometry import (
+    FixedCrossSection,
+    FixedPerimeter,
+    FractionalVolume,
+    ScalableBorder,
+    Shell,
+    inside,
+    membrane,
+)
+from ._nodes import Node, NodeList
+from ._reaction import MultiCompartmentReaction, Rate, Reaction
+from ._region import Region
+from ._species import Parameter, Species, SpeciesOnRegion, State
+
+__all__ = [
+    "FixedCrossSection",
+    "FixedPerimeter",
+    "FractionalVolume",
+    "MultiCompartmentReaction",
+    "Node",
+    "NodeList",
+    "Parameter",
+    "Rate",
+    "Reaction",
+    "Region",
+    "RxdError",
+    "ScalableBorder",
+    "Shell",
+    "Species",
+    "SpeciesOnRegion",
+    "State",
+    "inside",
+    "membrane",
+    "rxdmath",
+]

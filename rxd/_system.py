@@ -1,0 +1,310 @@
+"""The rxd part of a simulation: discretization, compiled reactions, and the equations
+it adds to the simulation's one state vector (a cable extension).
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import splu
+
+from cable._ions import DEFAULT_IONS
+
+from ._compile import lambdify_class, node_classes, resolve
+from ._discretize import SorData, diffusion_pairs, discretize
+from ._errors import RxdError
+
+__all__ = ["RxdSystem", "system_for"]
+
+
+def system_for(sim):
+    """The simulation's rxd system (created and attached on first use)."""
+    for ext in sim.extensions:
+        if isinstance(ext, RxdSystem):
+            return ext
+    system = RxdSystem(sim)
+    sim.add_extension(system)
+    return system
+
+
+class _Discret:
+    """Cache of per-(species, region) discretizations during one build."""
+
+    def __init__(self):
+        self._regions = {}
+        self._sor = {}
+        self._membranes = {}
+
+    def region(self, region):
+        d = self._regions.get(id(region))
+        if d is None:
+            d = self._regions[id(region)] = discretize(region)
+        return d
+
+    def __call__(self, sor):
+        return self.region(sor.region)
+
+    def membrane(self, region):
+        from ._compile import _MembraneSor
+
+        m = self._membranes.get(id(region))
+        if m is None:
+            m = self._membranes[id(region)] = _MembraneSor(region)
+        return m
+
+
+class RxdSystem:
+    """Species, parameters and reactions of one simulation, and their compiled form.
+
+    Implements the cable extension protocol (see ``cable._model.Model``).
+    """
+
+    def __init__(self, sim):
+        self.sim = sim
+        self.species = []
+        self.reactions = []
+        self.built = False
+
+    # -- registration ----------------------------------------------------------------
+    def add_species(self, s):
+        self.species.append(s)
+        self.sim._structure_changed()
+
+    def add_reaction(self, r):
+        self.reactions.append(r)
+        self.sim._structure_changed()
+
+    # -- build (extension protocol) ------------------------------------------------------
+    def prepare(self, model):
+        from ._species import Parameter
+
+        disc = _Discret()
+        self._disc = disc
+        self.sors = []  # evolving species on regions, in state order
+        self.psors = []  # parameters on regions
+        self.sor_offset = {}
+        self.psor_offset = {}
+        n = 0
+        p = 0
+        for s in self.species:
+            for r in s.regions:
+                sor = s[r]
+                data = disc(sor)
+                if isinstance(s, Parameter):
+                    self.psor_offset[sor] = p
+                    self.psors.append(sor)
+                    p += data.n
+                else:
+                    if r.is_border and s.d > 0:
+                        raise RxdError(f"{s!r} diffuses (d = {s.d}) but {r!r} is a border; use a State or d = 0")
+                    self.sor_offset[sor] = n
+                    self.sors.append(sor)
+                    n += data.n
+        self.size = n
+        self.pvals = np.zeros(p)
+        # diffusion: constant conductance pairs per species on region
+        rows, cols, vals = [], [], []
+        for sor in self.sors:
+            d = sor.species.d
+            if d <= 0:
+                continue
+            data = disc(sor)
+            i, j, g = diffusion_pairs(data, d)
+            off = self.sor_offset[sor]
+            vi, vj = data.volume[i], data.volume[j]
+            # d c_i/dt += g (c_j - c_i) / V_i
+            rows += [off + i, off + i, off + j, off + j]
+            cols += [off + j, off + i, off + i, off + j]
+            vals += [g / vi, -g / vi, g / vj, -g / vj]
+        if rows:
+            D = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+        else:
+            D = sp.csr_matrix((n, n))
+        D.sum_duplicates()
+        self.D = D
+        # reactions: instances -> node classes -> functions
+        instances = []
+        for r in self.reactions:
+            instances += resolve(r, disc)
+        self.classes = [lambdify_class(nc) for nc in node_classes(instances)]
+        self._prepare_class_indices()
+        self._prepare_pattern()
+        return n
+
+    def _prepare_class_indices(self):
+        for nc in self.classes:
+            getters = []
+            for s in nc.args:
+                kind, sor, idx = nc.symbols[s]
+                if kind == "const":
+                    getters.append(("const", idx))
+                elif kind == "state":
+                    getters.append(("state", _as_index(self.sor_offset[sor] + idx)))
+                else:
+                    getters.append(("param", _as_index(self.psor_offset[sor] + idx)))
+            nc.getters = getters
+            nc.rows = []
+            for t in nc.target_list:
+                _, _, idx = _target_idx(nc, t)
+                nc.rows.append(_as_index(self.sor_offset[t] + idx))
+
+    def _prepare_pattern(self):
+        n = self.size
+        D = self.D.tocoo()
+        rows = [D.row, np.arange(n)]
+        cols = [D.col, np.arange(n)]
+        for nc in self.classes:
+            ent_rows, ent_cols = [], []
+            for t, s in nc.jac_entries:
+                _, _, tidx = _target_idx(nc, t)
+                _, sor, sidx = nc.symbols[s]
+                ent_rows.append(self.sor_offset[t] + tidx)
+                ent_cols.append(self.sor_offset[sor] + sidx)
+            nc.ent_rows, nc.ent_cols = ent_rows, ent_cols
+            rows += ent_rows
+            cols += ent_cols
+        r = np.concatenate(rows)
+        c = np.concatenate(cols)
+        P = sp.csr_matrix((np.ones(len(r)), (r, c)), shape=(n, n))
+        P.sum_duplicates()
+        P.sort_indices()
+        self.pattern = P
+        row_of = np.repeat(np.arange(n), np.diff(P.indptr))
+        keys = row_of * n + P.indices
+        self._pat_rows, self._pat_cols = row_of, P.indices.copy()
+
+        def pos(rr, cc):
+            return np.searchsorted(keys, np.asarray(rr) * n + np.asarray(cc))
+
+        self._diag_pos = pos(np.arange(n), np.arange(n))
+        Dc = self.D.tocoo()
+        self._D_pos = pos(Dc.row, Dc.col)
+        self._D_data = Dc.data
+        for nc in self.classes:
+            nc.ent_pos = [pos(r_, c_) for r_, c_ in zip(nc.ent_rows, nc.ent_cols)]
+        self._jdata = np.zeros(P.nnz)
+
+    def bind(self, model, offset):
+        self.model = model
+        self.offset = offset
+        self.y = model.y[offset : offset + self.size]
+        self.built = True
+
+    # -- values ------------------------------------------------------------------------
+    def storage(self, sor, k):
+        """(array, index) holding node k of a species (or parameter) on a region."""
+        self.sim._ensure_built()
+        if sor in self.sor_offset:
+            return self.model.y, self.offset + self.sor_offset[sor] + k
+        return self.pvals, self.psor_offset[sor] + k
+
+    def nodes_of(self, sor):
+        from ._nodes import Node, NodeList
+
+        self.sim._ensure_built()
+        data = self._disc(sor)
+        return NodeList([Node(sor, k, data) for k in range(data.n)])
+
+    def initialize(self, model):
+        for s in self.species:
+            self.initialize_species(s)
+
+    def initialize_species(self, s):
+        from ._species import Parameter
+
+        for r in s.regions:
+            sor = s[r]
+            data = self._disc(sor)
+            if isinstance(s, Parameter):
+                arr, base = self.pvals, self.psor_offset[sor]
+            else:
+                arr, base = self.model.y, self.offset + self.sor_offset[sor]
+            init = s.initial
+            if init is None:
+                ion = DEFAULT_IONS.get(s.name)
+                if ion is not None and r.nrn_region == "i":
+                    init = ion.ci0
+                elif ion is not None and r.nrn_region == "o":
+                    init = ion.co0
+                else:
+                    init = 0.0
+            if callable(init):
+                nodes = self.nodes_of(sor)
+                values = np.array([float(init(nd)) for nd in nodes])
+            else:
+                values = np.full(data.n, float(init))
+            bad = np.flatnonzero(~np.isfinite(values))
+            if len(bad):
+                k = bad[0]
+                raise RxdError(
+                    f"initial value of {sor!r} is {values[k]} at {data.secs[data.sec_id[k]].name}"
+                    f"({data.x[k]:.4g}); the initial function must return a finite number"
+                )
+            arr[base : base + data.n] = values
+
+    # -- evaluation ----------------------------------------------------------------------
+    def _args(self, nc, y):
+        out = []
+        for kind, idx in nc.getters:
+            if kind == "state":
+                out.append(y[idx])
+            elif kind == "param":
+                out.append(self.pvals[idx])
+            else:
+                out.append(idx)
+        return out
+
+    def local_rhs(self, y, out):
+        """d/dt of the rxd states ``y`` into ``out`` (both of length ``size``)."""
+        out[:] = self.D @ y
+        for nc in self.classes:
+            vals = nc.rhs_fn(*self._args(nc, y))
+            for rows, v in zip(nc.rows, vals):
+                out[rows] += v
+
+    def local_jacobian(self, y):
+        """Values of the Jacobian of ``local_rhs`` in the order of ``pattern`` (CSR data)."""
+        J = self._jdata
+        J.fill(0.0)
+        J[self._D_pos] += self._D_data
+        for nc in self.classes:
+            if nc.jac_fn is None:
+                continue
+            vals = nc.jac_fn(*self._args(nc, y))
+            for pos, v in zip(nc.ent_pos, vals):
+                J[pos] += v
+        return J
+
+    # cable extension protocol ------------------------------------------------------------
+    def rhs(self, model, t, out):
+        self.local_rhs(self.y, out[self.offset : self.offset + self.size])
+
+    def jacobian_pattern(self):
+        return self._pat_rows, self._pat_cols
+
+    def jacobian_values(self, model, t):
+        return self.local_jacobian(self.y)
+
+    def fixed_step(self, model, t, dt):
+        """Linearly implicit Euler: (I - dt J) dy = dt f(y), then y += dy."""
+        if self.size == 0:
+            return
+        y = self.y
+        f = np.empty(self.size)
+        self.local_rhs(y, f)
+        J = self.local_jacobian(y)
+        A = sp.csr_matrix((-dt * J, self.pattern.indices, self.pattern.indptr), shape=self.pattern.shape)
+        A.data[self._diag_pos] += 1.0
+        y += splu(A.tocsc()).solve(dt * f)
+
+
+def _target_idx(nc, t):
+    for s, info in nc.symbols.items():
+        if info[0] == "state" and info[1] is t:
+            return info
+    raise RxdError(f"internal: target {t!r} has no symbol in its class")
+
+
+def _as_index(idx):
+    idx = np.asarray(idx, dtype=np.intp)
+    if len(idx) and np.all(np.diff(idx) == 1):
+        return slice(int(idx[0]), int(idx[-1]) + 1)
+    return idx
