@@ -66,10 +66,11 @@ def run(tstop=5000.0, cvode=True, atol=1e-6, dt=1.0, record_dt=5.0):
     vecs = [Vector().record(r, record_dt) for r in kymo]
     tvec = sim.record_t(record_dt)
     sim.finitialize(-65)
-    # boost IP3R density in 10 um windows every 20 um from the middle
+    # boost IP3R density in 10 um windows every 20 um out from the middle (windows inside
+    # the dendrite: 500 + 20 k +/- 5 um, k = -24..24)
     for node in m["gip3r"].nodes:
         pos = node.x * m["dend"].L
-        if abs(((pos - 500.0) + 5.0) % 20.0) < 10.0 and 0 <= pos <= 1000:
+        if any(abs(pos - (500.0 + 20.0 * k)) < 5.0 for k in range(-24, 25)):
             node.value = 120400.0
     m["ca"][m["er"]].concentration = (0.0017 - 1e-4 * 0.83) / 0.17
     sim.cvode.re_init()
