@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The project's two entry points, with nothing but Python 3.11 and the package registry:
 
-    python3 tasks.py demo    run the main demo, writing a PNG into out/
+    python3 tasks.py demo    run the main demo (the ModelDB 168874 calcium wave), writing out/cawave.png
     python3 tasks.py test    run the test suite (pytest options may follow, e.g. -m slow)
     python3 tasks.py bench   run every bench/bench_*.py (NEURON's side needs make neuron-venv)
 
@@ -42,7 +42,7 @@ def main(argv):
     ensure_venv()
     os.chdir(ROOT)
     if argv[0] == "demo":
-        cmd = [str(PY), "examples/hh_soma.py", "--out", "out/hh_soma.png"]
+        cmd = [str(PY), "examples/cawave.py", "--out", "out/cawave.png"]
     elif argv[0] == "bench":
         status = 0
         for script in sorted((ROOT / "bench").glob("bench_*.py")):

@@ -49,14 +49,25 @@ class CvodeIntegrator:
         self.model = m = sim._model
         N = m.n_nodes
         self.N = N
-        self.cap = np.flatnonzero(m.C > 0)
-        self.zero = np.flatnonzero(m.C == 0)
+        v = m.v
+        # Electrically inert: no mechanism, no point process, nothing reading v, and one
+        # potential everywhere: then v cannot change and is left out of the ODE.
+        self.static_v = (
+            not m.blocks
+            and not m.pp_blocks
+            and not any(getattr(e, "uses_voltage", True) for e in m.extensions)
+            and bool(np.all(v == v[0]))
+        )
+        self._v0 = v.copy()
+        self.cap = np.zeros(0, dtype=np.intp) if self.static_v else np.flatnonzero(m.C > 0)
+        self.zero = np.zeros(0, dtype=np.intp) if self.static_v else np.flatnonzero(m.C == 0)
         self.nc = len(self.cap)
         self.ncv = self.nc + len(m.y) - N
         d0 = m.G_diag[self.zero]
         G_csr = m.G.tocsr()
         self.Z = (sp.diags(-1.0 / d0) @ G_csr[self.zero][:, self.cap]).tocsr()
         self.Cc = m.C[self.cap]
+        self._out = np.zeros(len(m.y))
         self.t_phase = 0.0
         self.nsteps = 0
         self.nrhs = 0
@@ -69,7 +80,7 @@ class CvodeIntegrator:
             self.linsolver = "dense"
         else:
             self._prepare_jacobian()
-            perm, band = _band_order(self.sparsity)
+            perm, band = _band_order(self.sparsity, self._locations())
             if linsolver in ("auto", "band") and (band <= _BAND_MAX or linsolver == "band"):
                 # states reordered (reverse Cuthill-McKee) into a narrow band: CVODE's band
                 # solver with its own difference-quotient Jacobian (2 band + 1 evaluations)
@@ -92,6 +103,20 @@ class CvodeIntegrator:
         self.solver.init_step(sim.t, self.state())
         self._mark()
 
+    def _locations(self):
+        """The node each solver state belongs to (for a banded order)."""
+        m = self.model
+        loc = np.zeros(len(m.y), dtype=np.int64)
+        loc[: self.N] = np.arange(self.N)
+        for b in m.blocks + m.pp_blocks:
+            for k in range(b.n_states):
+                loc[b.state_slice(k)] = b.nodes
+        for ext in m.extensions:
+            where = getattr(ext, "locations", None)
+            if where is not None:
+                loc[ext.offset : ext.offset + ext.size] = where()
+        return np.concatenate([loc[self.cap], loc[self.N :]])
+
     # -- state vector mapping --------------------------------------------------------
     def state(self):
         """The solver's state vector (in the solver's order)."""
@@ -106,6 +131,9 @@ class CvodeIntegrator:
 
     def _load(self, ycv):
         y = self.model.y
+        if self.static_v:
+            y[self.N :] = ycv
+            return
         y[self.cap] = ycv[: self.nc]
         y[self.N :] = ycv[self.nc :]
         if len(self.zero):
@@ -121,12 +149,17 @@ class CvodeIntegrator:
         self.nrhs += 1
         self._load(ycv)
         m = self.model
+        out = self._out
+        if self.static_v:
+            for ext in m.extensions:
+                ext.rhs(m, t, out)
+            ydot[:] = out[self.N :]
+            return
         ctx = Context(t, np.nan, self.sim.celsius, self.t_phase)
         for ion in m.ions.values():
             ion.update_e(ctx.celsius)
         m.membrane_currents(ctx, slopes=False)
         axial = m.G @ m.v
-        out = np.zeros(len(m.y))
         for b in m.blocks + m.pp_blocks:
             b.derivatives(m.v, m.ions, ctx, out)
         for ext in m.extensions:
@@ -241,6 +274,11 @@ class CvodeIntegrator:
         self._handed = self.state()
         self._handed_t = self.sim.t
 
+    def still_valid(self):
+        """False when a potential left out of the ODE (``static_v``) was changed by hand:
+        the integrator must then be made anew."""
+        return not self.static_v or np.array_equal(self.model.v, self._v0)
+
     def sync(self):
         """Restart CVODE if the state was changed outside the integrator (a value set by
         hand between runs, with or without cvode.re_init()), as NEURON's re_init would."""
@@ -290,16 +328,23 @@ class CvodeIntegrator:
         return res
 
 
-def _band_order(S):
-    """A reverse Cuthill-McKee order of a sparsity pattern and the half bandwidth it gives."""
+def _band_order(S, location=None):
+    """The narrower-band order of a sparsity pattern, reverse Cuthill-McKee or states
+    interleaved by location, and the half bandwidth it gives."""
     from scipy.sparse.csgraph import reverse_cuthill_mckee
 
     sym = (S + S.T).tocsr()
-    perm = np.asarray(reverse_cuthill_mckee(sym, symmetric_mode=True), dtype=np.intp)
-    inv = np.argsort(perm)
     coo = sym.tocoo()
-    band = int(np.abs(inv[coo.row] - inv[coo.col]).max()) if coo.nnz else 0
-    return perm, band
+    candidates = [np.asarray(reverse_cuthill_mckee(sym, symmetric_mode=True), dtype=np.intp)]
+    if location is not None:
+        candidates.append(np.lexsort((np.arange(len(location)), location)))
+    best = None
+    for perm in candidates:
+        inv = np.argsort(perm)
+        band = int(np.abs(inv[coo.row] - inv[coo.col]).max()) if coo.nnz else 0
+        if best is None or band < best[1]:
+            best = (perm, band)
+    return best
 
 
 def _greedy_column_colors(S, skip=None):

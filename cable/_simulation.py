@@ -67,6 +67,11 @@ class CVodeSettings:
         sim = self._sim
         if sim._integrator is not None:
             sim._integrator.reinit_requested = True
+        model = sim._model
+        for ext in model.extensions if model is not None else ():
+            changed = getattr(ext, "state_changed", None)
+            if changed is not None:
+                changed()
 
     def statistics(self):
         """A dict of counters of the last variable-step run."""
@@ -368,7 +373,7 @@ class Simulation:
         self.continuerun(tstop)
 
     def _cvode_advance(self, tstop):
-        if self._integrator is None:
+        if self._integrator is None or not self._integrator.still_valid():
             self._make_integrator()
         integ = self._integrator
         rec = self._recorder

@@ -6,6 +6,7 @@ integrated with the cable in one state vector (fixed step or CVODE).
 """
 
 from . import rxdmath
+from ._equations import equations, jacobian_sparsity
 from ._errors import RxdError
 from ._geometry import (
     FixedCrossSection,
@@ -38,7 +39,9 @@ __all__ = [
     "Species",
     "SpeciesOnRegion",
     "State",
+    "equations",
     "inside",
+    "jacobian_sparsity",
     "membrane",
     "rxdmath",
 ]

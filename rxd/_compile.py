@@ -184,7 +184,8 @@ def _instance(reaction, home, resolved, sors, discret):
                     if np.any(vol <= 0):
                         raise RxdError(f"{reaction!r}: {tgt!r} has a compartment of zero volume; it cannot take a flux")
                     values = area / (AVOGADRO_PER_MM_UM3 * vol) if reaction.scale_by_area else 1.0 / vol
-                    ssym = sympy.Symbol(f"scale_{id(reaction)}_{tgt.species.name}_{tgt.region.name}")
+                    label = getattr(reaction, "label", "mcr")
+                    ssym = sympy.Symbol(f"AoverNV_{label}[{tgt.species.name}[{tgt.region.name}]]")
                     symbols[ssym] = ("const", None, values)
                     scale = ssym
                 targets.append((tgt, sign * nu * scale * rate))
