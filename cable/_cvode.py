@@ -156,8 +156,7 @@ class CvodeIntegrator:
             ydot[:] = out[self.N :]
             return
         ctx = Context(t, np.nan, self.sim.celsius, self.t_phase)
-        for ion in m.ions.values():
-            ion.update_e(ctx.celsius)
+        m.sync_ions(ctx.celsius)
         m.membrane_currents(ctx, slopes=False)
         axial = m.G @ m.v
         for b in m.blocks + m.pp_blocks:
@@ -193,6 +192,15 @@ class CvodeIntegrator:
                     cols.append(idx[l])
         ext_parts = []
         analytic = np.zeros(self.ncv, dtype=bool)
+        # the states at each node (potential and mechanism states), for coupling
+        at_node = [[] for _ in range(N)]
+        for k in range(N):
+            if pos[k] >= 0:
+                at_node[k].append(pos[k])
+        for b in m.blocks + m.pp_blocks:
+            for k in range(b.n_states):
+                for j, node in enumerate(b.nodes):
+                    at_node[node].append(nc + (b.offset - N) + k * b.n + j)
         for ext in m.extensions:
             er, ec = ext.jacobian_pattern()
             base = nc + (ext.offset - N)
@@ -200,6 +208,13 @@ class CvodeIntegrator:
             cols.append(base + np.asarray(ec))
             analytic[base : base + ext.size] = True
             ext_parts.append((ext, base + np.asarray(er), base + np.asarray(ec)))
+            local, nodes = ext.coupling()
+            for i_loc, node in zip(local, nodes):
+                partners = at_node[node]
+                if partners:
+                    rows += [np.full(len(partners), base + i_loc), np.array(partners)]
+                    cols += [np.array(partners), np.full(len(partners), base + i_loc)]
+                    analytic[base + i_loc] = False  # coupled columns: finite differences
         r = np.concatenate(rows)
         c = np.concatenate(cols)
         S = sp.csc_matrix((np.ones(len(r)), (r, c)), shape=(self.ncv, self.ncv))
@@ -210,7 +225,10 @@ class CvodeIntegrator:
         col_of = np.repeat(np.arange(self.ncv), np.diff(S.indptr))
         keys = col_of * self.ncv + S.indices  # sorted: CSC order
         # extension blocks: analytic values at known positions of the CSC data
-        self._ext_jac = [(ext, np.searchsorted(keys, ec * self.ncv + er)) for ext, er, ec in ext_parts]
+        self._ext_jac = []
+        for ext, er, ec in ext_parts:
+            keep = analytic[ec]  # entries of coupled columns come from finite differences
+            self._ext_jac.append((ext, np.searchsorted(keys, ec[keep] * self.ncv + er[keep]), keep))
         # the rest: finite differences, one evaluation per colour of non-analytic columns
         colors = _greedy_column_colors(S, skip=analytic)
         self._groups = []
@@ -224,8 +242,8 @@ class CvodeIntegrator:
         JJ[:] = 0.0
         if self._ext_jac:
             self._load(y)
-            for ext, pos in self._ext_jac:
-                np.add.at(JJ, pos, ext.jacobian_values(self.model, t))
+            for ext, pos, keep in self._ext_jac:
+                np.add.at(JJ, pos, ext.jacobian_values(self.model, t)[keep])
         h = 1.5e-8 * np.maximum(np.abs(y), 1.0)
         for members, p, rows, cols in self._groups:
             yt = np.array(y)

@@ -12,7 +12,7 @@ import numpy as np
 
 from ._units import nernst_mV
 
-__all__ = ["IonSpec", "DEFAULT_IONS", "IonArrays", "ion_variable"]
+__all__ = ["IonSpec", "DEFAULT_IONS", "IonArrays", "ion_variable", "ion_spec"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,17 @@ DEFAULT_IONS = {
     "k": IonSpec("k", 1, 54.4, 2.5, -77.0),
     "ca": IonSpec("ca", 2, 5e-5, 2.0, 132.4579341637009),
 }
+
+
+def ion_spec(name, charge=None):
+    """The defaults of ion ``name``: NEURON's for na, k, ca; for a new ion (NEURON's
+    ``ion_register``) concentrations of 1 mM inside and out and e = 0 mV."""
+    spec = DEFAULT_IONS.get(name)
+    if spec is not None:
+        return spec
+    if not charge:
+        raise ValueError(f"the new ion {name!r} needs a non-zero charge")
+    return IonSpec(name, int(charge), 1.0, 1.0, 0.0)
 
 
 def ion_variable(name, ions):
@@ -83,8 +94,11 @@ class IonArrays:
         self.e = np.full(n, spec.e0)
         self.i = np.zeros(n)
         self.di_dv = np.zeros(n)
-        #: True where the concentrations are dynamic (e follows Nernst).
-        self.dynamic = False
+        #: Nodes whose concentrations are dynamic (written by rxd): e follows Nernst there.
+        self.dynamic = np.zeros(n, dtype=bool)
+        #: Current induced by rxd reactions with membrane_flux [mA/cm2] (for recording;
+        #: not part of ``i``, which carries the mechanisms' currents into rxd).
+        self.induced = np.zeros(n)
         #: Whether di_dv is accumulated (needed by Crank-Nicolson's current correction).
         self.track_slope = True
 
@@ -97,8 +111,9 @@ class IonArrays:
 
     def update_e(self, celsius):
         """Recompute e by Nernst where the concentrations are dynamic."""
-        if self.dynamic:
-            self.e[:] = nernst_mV(self.ci, self.co, self.spec.charge, celsius)
+        d = self.dynamic
+        if d.any():
+            self.e[d] = nernst_mV(self.ci[d], self.co[d], self.spec.charge, celsius)
 
     def array(self, kind):
         return {"e": self.e, "i": self.i, "ci": self.ci, "co": self.co}[kind]

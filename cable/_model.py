@@ -5,7 +5,7 @@ import numpy as np
 
 from ._blocks import MechanismBlock
 from ._hines import TreeSolver, laplacian
-from ._ions import DEFAULT_IONS, IonArrays
+from ._ions import IonArrays, ion_spec
 from ._mechanism import Context
 from ._tree import build_tree
 
@@ -20,12 +20,18 @@ class Model:
     each block's states, then the states of each extension. Section and point-process
     values become views into it.
 
-    Extensions (``sim.extensions``; rxd is one) take part through five methods:
-    ``prepare(model) -> n_states``; ``bind(model, offset)`` (their states are
-    ``y[offset:offset + n_states]``); ``initialize(model)``; ``rhs(model, t, out)``
-    writing d/dt of their states into ``out[offset:offset + n]``; ``fixed_step(model, t,
-    dt)`` after the cable's step; and for the variable step ``jacobian_pattern()`` ->
-    (rows, cols) and ``jacobian_values(model, t)`` -> values, in block-local indices.
+    Extensions (``sim.extensions``; rxd is one) take part through these methods:
+    ``ion_charges() -> {ion: charge}`` (ions they define); ``prepare(model) ->
+    n_states``; ``bind(model, offset)`` (their states are ``y[offset:offset +
+    n_states]``); ``initialize(model)``; ``write_ions(model)`` (their concentrations
+    into the ion arrays, before currents are computed); ``add_membrane_currents(model,
+    i_total)`` (currents they induce [nA]); ``rhs(model, t, out)`` writing d/dt of their
+    states into ``out[offset:offset + n]`` (after the membrane currents, which they may
+    read from the ion arrays); ``fixed_step(model, t, dt)`` after the cable's step;
+    ``ion_storage(ion, kind, node)`` -> (array, index) or None; ``coupling()`` -> (local
+    state indices, nodes) whose equations involve that node's potential; and for the
+    variable step ``jacobian_pattern()`` -> (rows, cols) and ``jacobian_values(model,
+    t)`` -> values, in block-local indices, and ``locations()`` (a node per state).
     """
 
     def __init__(self, sim):
@@ -44,8 +50,8 @@ class Model:
         if self.solver.chain and n > 1:
             self._g_chain = np.where(tree.parent[1:] >= 0, tree.g_axial[1:], 0.0)
 
-        ion_names = sim.ion_names()
-        self.ions = {name: IonArrays(DEFAULT_IONS[name], n) for name in ion_names}
+        charges = sim.ion_charges()
+        self.ions = {name: IonArrays(ion_spec(name, charges.get(name)), n) for name in sim.ion_names()}
 
         old_v = {sec: sec._data["v"].copy() for sec in tree.sections}
         self.blocks = []
@@ -175,6 +181,8 @@ class Model:
             b.add_currents(v, ions, ctx, i_total, g_total, b.area_scale, 1.0, slopes)
         for b in self.pp_blocks:
             b.add_currents(v, ions, ctx, i_total, g_total, 1.0, b.ion_scale, slopes)
+        for ext in self.extensions:
+            ext.add_membrane_currents(self, i_total)
 
     # -- initialization and the fixed step ---------------------------------------------
     def initialize(self, v_init, celsius):
@@ -185,11 +193,20 @@ class Model:
         for ion in self.ions.values():
             ion.initialize(celsius)
         ctx = Context(0.0, np.nan, celsius, 0.0)
-        for b in self.blocks + self.pp_blocks:
-            b.initialize(self.v, self.ions, ctx)
+        # rxd first, so that mechanisms initialize with its concentrations
         for ext in self.extensions:
             ext.initialize(self)
+        self.sync_ions(celsius)
+        for b in self.blocks + self.pp_blocks:
+            b.initialize(self.v, self.ions, ctx)
         self.membrane_currents(ctx)
+
+    def sync_ions(self, celsius):
+        """Concentrations from the extensions into the ion arrays, then Nernst potentials."""
+        for ext in self.extensions:
+            ext.write_ions(self)
+        for ion in self.ions.values():
+            ion.update_e(celsius)
 
     def fixed_step(self, t, dt, secondorder, celsius):
         """Advance from t to t + dt as NEURON's fadvance: currents and their slopes at
@@ -201,6 +218,8 @@ class Model:
         ctx.celsius = celsius
         for ion in self.ions.values():
             ion.track_slope = bool(secondorder)
+        if self.extensions:
+            self.sync_ions(celsius)
         self.membrane_currents(ctx)
         v = self.v
         rhs = self.i_total + self.axial_current(v)
@@ -218,8 +237,6 @@ class Model:
         else:
             v += dv
         ctx.t = ctx.t_phase = t + dt
-        for ion in self.ions.values():
-            ion.update_e(celsius)
         for b in self.blocks:
             b.advance_states(v, self.ions, ctx, dt)
         for b in self.pp_blocks:

@@ -46,8 +46,7 @@ class Ref:
             if key is None:
                 raise CableError(f"cannot record {name!r} at {owner!r}: no such variable")
             if key[0] == "ion":
-                ion = sim._model_for_access().ions[key[1]]
-                return ion.array(key[2]), owner.node_index
+                return sim._ion_location(owner, key[1], key[2])
             arr = owner.sec._data[key]
             idx = owner.index
             return _base_index(arr, idx)

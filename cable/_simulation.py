@@ -223,7 +223,17 @@ class Simulation:
                 names.update(u.ion for u in spec.ions)
         for pp in self.point_processes:
             names.update(u.ion for u in pp.spec.ions)
+        names.update(self.ion_charges())
         return sorted(names)
+
+    def ion_charges(self):
+        """{ion: charge} of the ions that extensions (rxd species) define."""
+        out = {}
+        for ext in self.extensions:
+            f = getattr(ext, "ion_charges", None)
+            if f is not None:
+                out.update(f())
+        return out
 
     def allsec(self):
         """All sections, in creation order."""
@@ -278,15 +288,26 @@ class Simulation:
         """ndarray: the state vector (node potentials [mV], then mechanism states)."""
         return self._ensure_built().y
 
-    def _ion_value(self, seg, ion, kind):
+    def _ion_location(self, seg, ion, kind):
+        """(array, index) holding an ion variable at a segment: an rxd node for a
+        concentration that rxd owns, else the ion arrays."""
         model = self._ensure_built()
         if ion not in model.ions:
-            raise CableError(f"ion {ion!r} is not used at {seg!r}")
-        return model.ions[ion].array(kind)[seg.node_index]
+            raise CableError(f"ion {ion!r} is not used at {seg!r}; insert a mechanism that uses it")
+        node = seg.node_index
+        for ext in model.extensions:
+            loc = ext.ion_storage(ion, kind, node)
+            if loc is not None:
+                return loc
+        return model.ions[ion].array(kind), node
+
+    def _ion_value(self, seg, ion, kind):
+        arr, i = self._ion_location(seg, ion, kind)
+        return arr[i]
 
     def _set_ion_value(self, seg, ion, kind, value):
-        model = self._ensure_built()
-        model.ions[ion].array(kind)[seg.node_index] = value
+        arr, i = self._ion_location(seg, ion, kind)
+        arr[i] = value
 
     # -- events --------------------------------------------------------------------------
     def _add_event(self, t, callback):

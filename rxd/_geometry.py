@@ -89,7 +89,7 @@ def _fraction(owner, name, value, upper=1.0):
     except (TypeError, ValueError) as err:
         raise RxdError(f"{owner}: {name} must be a number, got {value!r}") from err
     if not 0 <= value <= upper or not np.isfinite(value):
-        raise RxdError(f"{owner}: {name} must lie in [0, {upper}], got {value!r}")
+        raise RxdError(f"{owner}: {name} must be finite and lie in [0, {upper}], got {value!r}")
     return value
 
 
@@ -165,27 +165,32 @@ class ScalableBorder(Geometry):
 
 class Shell(Geometry):
     """A cylindrical shell between ``lo`` and ``hi`` times the radius (NEURON's ``Shell``).
+    Inside the cell 0 <= lo < hi <= 1; an extracellular shell has 1 <= lo < hi.
 
     Parameters
     ----------
     lo, hi : float
-        Inner and outer radius as fractions of the segment radius, 0 <= lo < hi <= 1.
+        Inner and outer radius as multiples of the segment radius.
     """
 
     def __init__(self, lo=None, hi=None):
         if lo is None or hi is None:
-            raise RxdError("Shell needs lo and hi (fractions of the radius), e.g. Shell(0.5, 1)")
-        self.lo = _fraction("Shell", "lo", lo)
-        self.hi = _fraction("Shell", "hi", hi)
+            raise RxdError("Shell needs lo and hi (multiples of the radius), e.g. Shell(0.5, 1)")
+        self.lo = _fraction("Shell", "lo", lo, upper=np.inf)
+        self.hi = _fraction("Shell", "hi", hi, upper=np.inf)
         if not self.lo < self.hi:
             raise RxdError(f"Shell: lo must be below hi, got lo={lo}, hi={hi}")
+        if self.lo < 1 < self.hi:
+            raise RxdError(f"Shell({lo}, {hi}) crosses the membrane (radius 1); split it at 1")
 
     def volumes(self, diam, dx, seg_volume, seg_area):
         return np.pi * np.asarray(diam) ** 2 / 4.0 * (self.hi**2 - self.lo**2) * np.asarray(dx)
 
     def surface_areas(self, diam, dx, seg_volume, seg_area):
-        # the outer surface of the shell; the plasma membrane when hi == 1
-        return np.pi * np.asarray(diam) * self.hi * np.asarray(dx)
+        # the surface facing the membrane side: the outer one inside the cell (the plasma
+        # membrane when hi == 1), the inner one outside it (the membrane when lo == 1)
+        r = self.hi if self.hi <= 1 else self.lo
+        return np.pi * np.asarray(diam) * r * np.asarray(dx)
 
     def cross_section(self, diam):
         return np.pi * np.asarray(diam) ** 2 / 4.0 * (self.hi**2 - self.lo**2)

@@ -81,12 +81,18 @@ class Node:
 
     @property
     def volume(self):
-        """float [um3]: the compartment's volume (0 on a border)."""
+        """float [um3]: the compartment's volume. On a border (a membrane), NEURON's
+        convention: the border's area [um2]."""
+        if self.region.is_border:
+            return float(self._data.area[self._k])
         return float(self._data.volume[self._k])
 
     @property
     def surface_area(self):
-        """float [um2]: the plasma membrane area facing the compartment (a border's own area)."""
+        """float [um2]: the plasma membrane area facing the compartment (0 on a border,
+        as NEURON)."""
+        if self.region.is_border:
+            return 0.0
         return float(self._data.area[self._k])
 
     @property

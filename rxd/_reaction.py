@@ -101,7 +101,9 @@ class Rate:
     rate : expression [mM/ms] (or [1/ms] for a State such as a gate)
     regions : Region or list of Region, optional
     membrane_flux : bool
-        Not yet supported in this release (raises).
+        The rate moves the species across the plasma membrane (its region has
+        nrn_region 'i' or 'o'): it carries the corresponding membrane current,
+        I = -z F V dc/dt (inside) [nA], so charge is conserved.
     """
 
     kind = "rate"
@@ -115,9 +117,7 @@ class Rate:
         if isinstance(regions, Region):
             regions = [regions]
         self.regions = None if regions is None else list(regions)
-        if membrane_flux:
-            raise RxdError("Rate(membrane_flux=True) is not supported yet (see the ion-coupling issue)")
-        self.membrane_flux = False
+        self.membrane_flux = bool(membrane_flux)
         from ._system import system_for
 
         self.sim = _sim_of(target, self.rate)
@@ -145,7 +145,9 @@ class MultiCompartmentReaction(Reaction):
         True (default): the rate is a flux density as above; False: the rate is applied
         as a molar flux [mM um3/ms] divided by each compartment's volume.
     membrane_flux : bool
-        Not yet supported in this release (raises).
+        The reaction crosses the plasma membrane: the charge its charged species move out
+        of the region with nrn_region 'i' (or into the one with 'o') is a membrane
+        current, I = -z F V dc/dt [nA] per node, added to the membrane's currents.
     """
 
     kind = "mcr"
@@ -165,7 +167,5 @@ class MultiCompartmentReaction(Reaction):
         self.membrane = membrane
         self.regions = [membrane]
         self.scale_by_area = bool(scale_by_area)
-        if membrane_flux:
-            raise RxdError("MultiCompartmentReaction(membrane_flux=True) is not supported yet (see the ion-coupling issue)")
-        self.membrane_flux = False
+        self.membrane_flux = bool(membrane_flux)
         self._register()

@@ -6,6 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from cable._ions import DEFAULT_IONS
+from cable._units import FARADAY
 
 from ._compile import lambdify_class, node_classes, resolve
 from ._discretize import SorData, diffusion_pairs, discretize
@@ -56,9 +57,6 @@ class RxdSystem:
 
     Implements the cable extension protocol (see ``cable._model.Model``).
     """
-
-    #: The rxd equations do not read the membrane potential (yet).
-    uses_voltage = False
 
     def __init__(self, sim):
         self.sim = sim
@@ -132,7 +130,151 @@ class RxdSystem:
         self.classes = [lambdify_class(nc) for nc in node_classes(instances)]
         self._prepare_class_indices()
         self._prepare_pattern()
+        self._prepare_ions(model, disc)
+        self._prepare_fluxes(model, [i for i in instances if i.reaction.membrane_flux])
         return n
+
+    # -- ions ----------------------------------------------------------------------------
+    def ion_charges(self):
+        """{ion: charge} of the species that are ion concentrations (named like an ion, or
+        charged, in a region with nrn_region)."""
+        from ._species import Parameter
+
+        out = {}
+        for s in self.species:
+            if isinstance(s, Parameter) or not any(r.nrn_region for r in s.regions):
+                continue
+            if s.name in DEFAULT_IONS or s.charge != 0:
+                out[s.name] = s.charge
+        return out
+
+    def _prepare_ions(self, model, disc):
+        """Which species on which regions are ion concentrations, their cable nodes and
+        the factor from membrane current density to concentration change."""
+        from ._species import Parameter
+
+        for s in self.species:
+            if isinstance(s, Parameter):
+                continue
+            ion = DEFAULT_IONS.get(s.name)
+            if ion is not None and s.charge != ion.charge:
+                raise RxdError(
+                    f"Species {s.name!r} has charge {s.charge}, but the ion {s.name} has valence "
+                    f"{ion.charge}; use charge={ion.charge} or another name"
+                )
+            if ion is not None and not any(r.nrn_region for r in s.regions):
+                raise RxdError(
+                    f"Species {s.name!r} is named after the ion {s.name} but none of its regions "
+                    f"{[r.name for r in s.regions]} has nrn_region; give the region that is the "
+                    "cytosol nrn_region='i' (or 'o' outside), or rename the species"
+                )
+        self.coupled = []  # (sor, ion, kind, rows, cable nodes, scale)
+        tree = model.tree
+        for sor in self.sors:
+            r = sor.region
+            if r.nrn_region is None or r.is_border or sor.species.name not in self.ion_charges():
+                continue
+            data = disc(sor)
+            nodes = np.array([tree.node_of(data.secs[k], x) for k, x in zip(data.sec_id, data.x)], dtype=np.intp)
+            z = sor.species.charge
+            sign = -1.0 if r.nrn_region == "i" else 1.0
+            # d c/dt [mM/ms] = sign 1e4 i [mA/cm2] A [um2] / (z F V [um3])
+            scale = sign * 1e4 * data.area / (z * FARADAY * data.volume)
+            kind = "ci" if r.nrn_region == "i" else "co"
+            rows = self.sor_offset[sor] + np.arange(data.n)
+            self.coupled.append((sor, sor.species.name, kind, rows, nodes, scale))
+        self._ion_lookup = {}
+        for sor, ion, kind, rows, nodes, _ in self.coupled:
+            for row, node in zip(rows, nodes):
+                self._ion_lookup[(ion, kind, int(node))] = int(row)
+
+    def _prepare_fluxes(self, model, instances):
+        """Membrane currents carried by reactions with membrane_flux (per instance: one
+        lambdified function of the charge carriers' rates of change)."""
+        import sympy
+
+        self.fluxes = []
+        tree = model.tree
+        for inst in instances:
+            carriers = [(t, e) for t, e in inst.targets if t.region.nrn_region == "i" and t.species.charge]
+            if not carriers:
+                carriers = [(t, e) for t, e in inst.targets if t.region.nrn_region == "o" and t.species.charge]
+            if not carriers:
+                raise RxdError(
+                    f"{inst.reaction!r} has membrane_flux=True but moves no charged species across the "
+                    "plasma membrane (a region with nrn_region 'i' or 'o')"
+                )
+            syms = list(inst.symbols)
+            clean = [sympy.Symbol(f"x{i}") for i in range(len(syms))]
+            sub = dict(zip(syms, clean))
+            fn = sympy.lambdify(clean, [sympy.sympify(e).xreplace(sub) for _, e in carriers], modules="numpy", cse=True)
+            getters = []
+            for s_ in syms:
+                kind, sor, idx = inst.symbols[s_]
+                if kind == "const":
+                    getters.append(("const", idx))
+                elif kind == "state":
+                    getters.append(("state", self.sor_offset[sor] + idx))
+                else:
+                    getters.append(("param", self.psor_offset[sor] + idx))
+            outs = []
+            for t, _ in carriers:
+                _, _, tidx = _target_idx_inst(inst, t)
+                data = self._disc(t)
+                nodes = np.array(
+                    [tree.node_of(data.secs[data.sec_id[k]], data.x[k]) for k in tidx], dtype=np.intp
+                )
+                z = t.species.charge
+                sign = -1.0 if t.region.nrn_region == "i" else 1.0
+                # outward current [nA] = sign z F V [um3] 1e-6 dc/dt [mM/ms]
+                factor = sign * z * FARADAY * data.volume[tidx] * 1e-6
+                outs.append((t.species.name, nodes, factor))
+            self.fluxes.append((fn, getters, outs))
+
+    @property
+    def uses_voltage(self):
+        """True when the rxd equations and the membrane are coupled (ion species or
+        membrane fluxes): then the potential is part of the variable-step system."""
+        return bool(getattr(self, "coupled", None) or getattr(self, "fluxes", None))
+
+    def write_ions(self, model):
+        y = self.y
+        for sor, ion, kind, rows, nodes, _ in self.coupled:
+            arrays = model.ions[ion]
+            arrays.array(kind)[nodes] = y[rows]
+
+    def add_membrane_currents(self, model, i_total):
+        if not self.fluxes:
+            return
+        for ion in model.ions.values():
+            ion.induced.fill(0.0)
+        y = self.y
+        for fn, getters, outs in self.fluxes:
+            args = [y[i] if k == "state" else (self.pvals[i] if k == "param" else i) for k, i in getters]
+            rates = fn(*args)
+            for (ion, nodes, factor), rate in zip(outs, rates):
+                current = factor * rate
+                np.add.at(i_total, nodes, current)
+                area = model.area[nodes]
+                np.add.at(model.ions[ion].induced, nodes, np.where(area > 0, current / (1e-2 * np.where(area > 0, area, 1)), 0))
+
+    def ion_storage(self, ion, kind, node):
+        if not self.built:
+            return None
+        row = self._ion_lookup.get((ion, kind, int(node)))
+        if row is None:
+            return None
+        return self.model.y, self.offset + row
+
+    def coupling(self):
+        """Local indices of the states coupled to the membrane, and their cable nodes."""
+        local, nodes = [], []
+        for sor, ion, kind, rows, nd, _ in self.coupled:
+            local.append(rows)
+            nodes.append(nd)
+        if not local:
+            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+        return np.concatenate(local), np.concatenate(nodes)
 
     def _prepare_class_indices(self):
         for nc in self.classes:
@@ -210,6 +352,8 @@ class RxdSystem:
         self.offset = offset
         self.y = model.y[offset : offset + self.size]
         self.built = True
+        for sor, ion, kind, rows, nodes, _ in self.coupled:
+            model.ions[ion].dynamic[nodes] = True
 
     # -- values ------------------------------------------------------------------------
     def storage(self, sor, k):
@@ -278,12 +422,17 @@ class RxdSystem:
         return out
 
     def local_rhs(self, y, out):
-        """d/dt of the rxd states ``y`` into ``out`` (both of length ``size``)."""
+        """d/dt of the rxd states ``y`` into ``out`` (both of length ``size``), with the
+        membrane's ion currents (as the cable computed them last) as sources."""
         out[:] = self.D @ y
         for nc in self.classes:
             vals = nc.rhs_fn(*self._args(nc, y))
             for rows, v in zip(nc.rows, vals):
                 out[rows] += v
+        if self.coupled:
+            ions = self.model.ions
+            for sor, ion, kind, rows, nodes, scale in self.coupled:
+                out[rows] += scale * ions[ion].i[nodes]
 
     def local_jacobian(self, y):
         """Values of the Jacobian of ``local_rhs`` in the order of ``pattern`` (CSR data)."""
@@ -340,6 +489,13 @@ class RxdSystem:
         self.local_rhs(y + dt * k1, f)
         k2 = solver.solve(f - 2.0 * k1)
         y += dt * (1.5 * k1 + 0.5 * k2)
+
+
+def _target_idx_inst(inst, t):
+    for s, info in inst.symbols.items():
+        if info[0] == "state" and info[1] is t:
+            return info
+    raise RxdError(f"internal: target {t!r} has no symbol in its instance")
 
 
 def _target_idx(nc, t):
