@@ -20,7 +20,9 @@ from ._default import default_simulation
 from ._errors import CableError
 from ._hoc import HocFacade
 from ._mechanism import Context, DensityMechanism, IonUse, PointProcess
-from ._pointproc import IClamp, SEClamp
+from ._artificial import IntFire1, NetStim
+from ._netcon import NetCon
+from ._pointproc import Exp2Syn, ExpSyn, IClamp, SEClamp
 from ._record import Ref, Vector
 from ._section import Section, Segment
 from ._simulation import Simulation
@@ -30,11 +32,16 @@ __all__ = [
     "CableError",
     "Context",
     "DensityMechanism",
+    "Exp2Syn",
+    "ExpSyn",
     "FARADAY",
     "GAS_CONSTANT",
     "HocFacade",
     "IClamp",
+    "IntFire1",
     "IonUse",
+    "NetCon",
+    "NetStim",
     "PointProcess",
     "Ref",
     "SEClamp",

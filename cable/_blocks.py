@@ -153,7 +153,14 @@ class MechanismBlock:
         if self.spec.initial is not None:
             values = self.spec.initial(v, self.all_params(), self.ion_inputs(ions), ctx)
             for name, value in values.items():
-                self._sv[name][:] = value
+                if name in self._sv:
+                    self._sv[name][:] = value
+                elif name in self.outputs:
+                    self.outputs[name][:] = value
+                elif name in self.params:
+                    self.params[name][:] = value
+                else:
+                    raise KeyError(f"{self.spec.name}: initial() returned {name!r}, which it does not declare")
 
     def advance_states(self, vnodes, ions, ctx, dt):
         """One fixed step of the states at the new voltages: exact exponential update for

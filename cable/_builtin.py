@@ -1,4 +1,5 @@
-"""Built-in mechanisms written with the mechanism API: ``pas``, ``hh``, ``IClamp``, ``SEClamp``.
+"""Built-in mechanisms written with the mechanism API: ``pas``, ``hh``, ``IClamp``,
+``SEClamp``, and the synapses ``ExpSyn`` and ``Exp2Syn`` (NEURON's equations).
 
 ``hh`` is Hodgkin & Huxley (1952, J Physiol 117:500) with NEURON's default parameters and
 temperature factor ``q10 = 3 ** ((celsius - 6.3) / 10)``. As NEURON's ``hh``, its rates come
@@ -12,7 +13,7 @@ import numpy as np
 
 from ._mechanism import DensityMechanism, IonUse, PointProcess
 
-__all__ = ["pas", "hh", "IClamp_spec", "SEClamp_spec", "BUILTIN"]
+__all__ = ["pas", "hh", "IClamp_spec", "SEClamp_spec", "ExpSyn_spec", "Exp2Syn_spec", "BUILTIN"]
 
 
 # --------------------------------------------------------------------------- pas
@@ -161,4 +162,62 @@ SEClamp_spec = PointProcess(
     units={"rs": "MOhm", "dur1": "ms", "amp1": "mV", "i": "nA", "vc": "mV"},
 )
 
-BUILTIN = {m.name: m for m in (pas, hh, IClamp_spec, SEClamp_spec)}
+# --------------------------------------------------------------------------- ExpSyn
+def _expsyn_current(v, states, params, ions, ctx):
+    g = states["g"]
+    return {"i": g * (v - params["e"])}
+
+
+def _expsyn_receive(obj, weights, flag, t):
+    obj.g += weights[0]
+
+
+ExpSyn_spec = PointProcess(
+    name="ExpSyn",
+    parameters={"tau": 0.1, "e": 0.0},
+    states=("g",),
+    nonspecific=("i",),
+    rates=lambda v, s, p, ions, ctx: {"g": (0.0 * v, p["tau"] + 0.0 * v)},
+    current=_expsyn_current,
+    conductance=lambda v, s, p, ions, ctx, out: {"i": s["g"]},
+    net_receive=_expsyn_receive,
+    units={"tau": "ms", "e": "mV", "g": "uS", "i": "nA"},
+)
+
+
+# --------------------------------------------------------------------------- Exp2Syn
+def _exp2syn_initial(v, params, ions, ctx):
+    tau1, tau2 = params["tau1"], params["tau2"]
+    tau1 = np.where(tau1 / tau2 > 0.9999, 0.9999 * tau2, tau1)
+    tau1 = np.where(tau1 / tau2 < 1e-9, tau2 * 1e-9, tau1)
+    tp = (tau1 * tau2) / (tau2 - tau1) * np.log(tau2 / tau1)
+    factor = 1.0 / (-np.exp(-tp / tau1) + np.exp(-tp / tau2))
+    return {"A": 0.0, "B": 0.0, "factor": factor, "tau1": tau1}
+
+
+def _exp2syn_current(v, states, params, ions, ctx):
+    g = states["B"] - states["A"]
+    return {"i": g * (v - params["e"]), "g": g}
+
+
+def _exp2syn_receive(obj, weights, flag, t):
+    w = weights[0] * obj.factor
+    obj.A += w
+    obj.B += w
+
+
+Exp2Syn_spec = PointProcess(
+    name="Exp2Syn",
+    parameters={"tau1": 0.1, "tau2": 10.0, "e": 0.0},
+    states=("A", "B"),
+    assigned=("factor", "g"),
+    nonspecific=("i",),
+    rates=lambda v, s, p, ions, ctx: {"A": (0.0 * v, p["tau1"] + 0.0 * v), "B": (0.0 * v, p["tau2"] + 0.0 * v)},
+    initial=_exp2syn_initial,
+    current=_exp2syn_current,
+    conductance=lambda v, s, p, ions, ctx, out: {"i": out["g"]},
+    net_receive=_exp2syn_receive,
+    units={"tau1": "ms", "tau2": "ms", "e": "mV", "g": "uS", "i": "nA"},
+)
+
+BUILTIN = {m.name: m for m in (pas, hh, IClamp_spec, SEClamp_spec, ExpSyn_spec, Exp2Syn_spec)}

@@ -261,7 +261,7 @@ class CvodeIntegrator:
         self._t_last = None
         self._mark()
 
-    def advance(self, tstop, soft_times, on_soft, every_step=None):
+    def advance(self, tstop, soft_times, on_soft, every_step=None, events=None):
         """Integrate to ``tstop`` [ms].
 
         Parameters
@@ -273,17 +273,35 @@ class CvodeIntegrator:
             Runs with the state interpolated at that time.
         every_step : callable () -> None, optional
             Runs after every internal step (per-step recording).
+        events : EventQueue, optional
+            Network events: the integrator stops exactly at each delivery, restarts after
+            it, and detects threshold crossings after every step.
         """
         sim = self.sim
         self.sync()
+        self._events = events
         eps = 1e-12 * max(1.0, abs(tstop))
+        self._prev_src = events.source_voltages(self.model.v) if events is not None else None
+        self._prev_t = sim.t
         while sim.t < tstop - eps:
+            if events is not None and events.next_time() <= sim.t + eps:
+                if events.deliver_until(sim.t + eps):
+                    self.reinit()
+                continue
             ahead = self.disc[self.disc > sim.t + eps]
             hard = ahead[0] if len(ahead) else np.inf
-            t_end = min(hard, tstop)
+            t_event = events.next_time() if events is not None else np.inf
+            t_end = min(hard, t_event, tstop)
             self.t_phase = 0.5 * (sim.t + hard) if np.isfinite(hard) else sim.t + 1.0
             restarted = self._stretch(t_end, soft_times, on_soft, every_step)
-            if not restarted and t_end == hard:
+            if restarted:
+                continue
+            if events is not None and events.next_time() <= sim.t + eps:
+                if events.deliver_until(sim.t + eps):
+                    self.reinit()
+                    self._prev_src = events.source_voltages(self.model.v)
+                    self._prev_t = sim.t
+            elif sim.t == hard:
                 self.reinit()
         self._mark()
 
@@ -307,11 +325,19 @@ class CvodeIntegrator:
         """Internal steps up to ``t_end`` (a hard stop); soft times inside each step are
         served by interpolation. Returns True when a callback asked for a restart."""
         sim = self.sim
+        events = getattr(self, "_events", None)
         while True:
             res = self.one_step(t_end)
             t_int, y_int = res.t, res.y
+            t_cut = t_int
+            if events is not None and len(self._prev_src):
+                self.load(y_int)
+                events.detect_interpolated(self._prev_src, self._prev_t, self.model.v, t_int)
+                self._prev_src = events.source_voltages(self.model.v)
+                self._prev_t = t_int
+                t_cut = min(t_int, events.next_time())  # an event due inside this step
             ts = soft_times()
-            while ts <= t_int:
+            while ts <= t_cut:
                 y_ts = y_int if ts == t_int else self._step(ts, "normal", t_end).y
                 self.load(y_ts)
                 sim.t = ts
@@ -320,6 +346,11 @@ class CvodeIntegrator:
                     self.reinit()
                     return True
                 ts = soft_times()
+            if t_cut < t_int:
+                # go back to the event's time; the caller delivers it and restarts
+                self.load(self._step(t_cut, "normal", t_end).y)
+                sim.t = t_cut
+                return False
             self.load(y_int)
             sim.t = t_int
             if every_step is not None:

@@ -32,6 +32,21 @@ class HocFacade:
     def SEClamp(self, seg):
         return self._sim.SEClamp(seg)
 
+    def ExpSyn(self, seg):
+        return self._sim.ExpSyn(seg)
+
+    def Exp2Syn(self, seg):
+        return self._sim.Exp2Syn(seg)
+
+    def NetStim(self, *args):
+        return self._sim.NetStim()
+
+    def IntFire1(self, *args):
+        return self._sim.IntFire1()
+
+    def NetCon(self, source, target=None, *args, sec=None):
+        return self._sim.NetCon(source, target, *args, sec=sec)
+
     Vector = Vector
 
     @property

@@ -173,6 +173,12 @@ class PointProcess:
         ``discontinuities(params) -> iterable of float [ms]``: times at which the
         process switches (NMODL ``at_time``); the variable-step integrator stops and
         restarts exactly there.
+    net_receive : callable, optional
+        ``net_receive(obj, weights, flag, t)``: handles an event (NMODL ``NET_RECEIVE``);
+        ``obj`` is the point process (its states and parameters as attributes, e.g.
+        ``obj.g += weights[0]``), ``weights`` the NetCon's weight vector.
+    n_weights : int
+        Length of the weight vector NetCons to it carry.
     """
 
     name: str
@@ -190,6 +196,8 @@ class PointProcess:
     conductance: Callable | None = None
     electrode: bool = False
     discontinuities: Callable | None = None
+    net_receive: Callable | None = None
+    n_weights: int = 1
     aliases: Mapping[str, str] = field(default_factory=dict)
     is_point = True
 

@@ -243,6 +243,8 @@ class Model:
             b.advance_states(v, self.ions, ctx, dt)
         for ext in self.extensions:
             ext.fixed_step(self, t, dt)
+        if self.extensions:
+            self.sync_ions(celsius)  # cai and eca as they are at t + dt
 
     def discontinuities(self):
         """Times [ms] at which point processes switch (for the variable step)."""

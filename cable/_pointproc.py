@@ -9,7 +9,7 @@ import numpy as np
 from ._errors import CableError
 from ._section import Segment
 
-__all__ = ["PointProcessObject", "IClamp", "SEClamp", "make_point_class"]
+__all__ = ["PointProcessObject", "IClamp", "SEClamp", "ExpSyn", "Exp2Syn", "make_point_class"]
 
 
 class PointProcessObject:
@@ -81,7 +81,7 @@ def make_point_class(spec):
     return type(spec.name, (PointProcessObject,), {"spec": spec, "__doc__": f"Point process {spec.name}."})
 
 
-from ._builtin import IClamp_spec, SEClamp_spec  # noqa: E402
+from ._builtin import Exp2Syn_spec, ExpSyn_spec, IClamp_spec, SEClamp_spec  # noqa: E402
 
 IClamp = make_point_class(IClamp_spec)
 IClamp.__doc__ = """Current clamp (NEURON's IClamp): injects ``amp`` [nA] from ``delay`` [ms]
@@ -90,3 +90,10 @@ SEClamp = make_point_class(SEClamp_spec)
 SEClamp.__doc__ = """Single-electrode voltage clamp (NEURON's SEClamp): clamps to ``amp1`` [mV]
 for ``dur1`` [ms], then ``amp2`` for ``dur2``, then ``amp3`` for ``dur3``, through the series
 resistance ``rs`` [MOhm]; ``i`` [nA] is the electrode current."""
+ExpSyn = make_point_class(ExpSyn_spec)
+ExpSyn.__doc__ = """Synapse with a single exponential decay (NEURON's ExpSyn): g [uS] decays with
+``tau`` [ms]; an event of weight w [uS] adds w; i = g (v - e) [nA]."""
+Exp2Syn = make_point_class(Exp2Syn_spec)
+Exp2Syn.__doc__ = """Synapse with rise and decay (NEURON's Exp2Syn): g = B - A with time constants
+``tau1`` < ``tau2`` [ms], normalized so that an event of weight w [uS] peaks at w;
+i = g (v - e) [nA]."""

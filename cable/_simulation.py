@@ -11,6 +11,7 @@ from ._errors import CableError
 from ._ions import DEFAULT_IONS
 from ._mechanism import DensityMechanism, PointProcess
 from ._model import Model
+from ._netcon import EventQueue
 from ._record import Recorder, Ref, Vector
 
 __all__ = ["Simulation", "CVodeSettings"]
@@ -122,9 +123,12 @@ class Simulation:
         self._integrator = None
         self._recorder = Recorder(self)
         self.cvode = CVodeSettings(self)
-        self._pending_events = []  # (t, seq, callback) given for the next run
-        self._events = []
+        self._pending_callbacks = []  # (t, seq, callback) given for the next run
+        self._callbacks = []
         self._seq = itertools.count()
+        #: Network events: NetCons, spike sources and the queue of pending deliveries.
+        self._events = EventQueue(self)
+        self.artificial_cells = []
         self._initialized = False
 
     # -- scalars -----------------------------------------------------------------------
@@ -185,6 +189,36 @@ class Simulation:
         from ._pointproc import SEClamp
 
         return SEClamp(seg, **values)
+
+    def ExpSyn(self, seg, **values):
+        """Create an ExpSyn at ``seg`` (see :class:`cable.ExpSyn`)."""
+        from ._pointproc import ExpSyn
+
+        return ExpSyn(seg, **values)
+
+    def Exp2Syn(self, seg, **values):
+        """Create an Exp2Syn at ``seg`` (see :class:`cable.Exp2Syn`)."""
+        from ._pointproc import Exp2Syn
+
+        return Exp2Syn(seg, **values)
+
+    def NetStim(self, **values):
+        """Create a NetStim in this simulation (see :class:`cable.NetStim`)."""
+        from ._artificial import NetStim
+
+        return NetStim(self, **values)
+
+    def IntFire1(self, **values):
+        """Create an IntFire1 in this simulation (see :class:`cable.IntFire1`)."""
+        from ._artificial import IntFire1
+
+        return IntFire1(self, **values)
+
+    def NetCon(self, source, target=None, threshold=10.0, delay=1.0, weight=0.0, **kwargs):
+        """Create a NetCon (see :class:`cable.NetCon`)."""
+        from ._netcon import NetCon
+
+        return NetCon(source, target, threshold, delay, weight, sim=self, **kwargs)
 
     def register_mechanism(self, spec):
         """Make a :class:`DensityMechanism` insertable (``sec.insert(spec.name)``), or a
@@ -313,13 +347,13 @@ class Simulation:
     def _add_event(self, t, callback):
         item = (t, next(self._seq), callback)
         if self._initialized and t >= self.t:
-            heapq.heappush(self._events, item)
+            heapq.heappush(self._callbacks, item)
         else:
-            self._pending_events.append(item)
+            self._pending_callbacks.append(item)
 
-    def _deliver_events(self, t_limit):
-        while self._events and self._events[0][0] <= t_limit:
-            _, _, cb = heapq.heappop(self._events)
+    def _run_callbacks(self, t_limit):
+        while self._callbacks and self._callbacks[0][0] <= t_limit:
+            _, _, cb = heapq.heappop(self._callbacks)
             if cb is not None:
                 cb()
 
@@ -334,9 +368,10 @@ class Simulation:
         model = self._ensure_built()
         self.t = 0.0
         model.initialize(v_init, self.celsius)
-        self._events = list(self._pending_events)
-        self._pending_events = []
-        heapq.heapify(self._events)
+        self._callbacks = list(self._pending_callbacks)
+        self._pending_callbacks = []
+        heapq.heapify(self._callbacks)
+        self._events.initialize(model)
         self._initialized = True
         self._integrator = None
         self._recorder.start()
@@ -368,10 +403,14 @@ class Simulation:
             return
         dt = self._dt
         t = self._t_cell[0]
-        if self._events and self._events[0][0] <= t + 0.5 * dt:
-            self._deliver_events(t + 0.5 * dt)
+        events = self._events
+        if events._heap and events._heap[0][0] <= t + 0.5 * dt:
+            events.deliver_until(t + 0.5 * dt)
+        if self._callbacks and self._callbacks[0][0] <= t + 0.5 * dt:
+            self._run_callbacks(t + 0.5 * dt)
         self._model.fixed_step(t, dt, self._secondorder, self.celsius)
         self._t_cell[0] = t + dt
+        events.detect_fixed(self._model.v, t + dt)
         rec = self._recorder
         rec.record_step()
         if rec.intervals:
@@ -402,13 +441,13 @@ class Simulation:
 
         def soft_times():
             times = [rec.next_time(Dt) for Dt in intervals]
-            if self._events:
-                times.append(self._events[0][0])
+            if self._callbacks:
+                times.append(self._callbacks[0][0])
             return min(times) if times else np.inf
 
         def on_soft(t):
             self._record_intervals_up_to(t)
-            self._deliver_events(t)
+            self._run_callbacks(t)
 
         every = rec.record_step if rec.has_every_step() else None
         if tstop is None:  # one internal step
@@ -419,7 +458,7 @@ class Simulation:
             integ._mark()
             rec.record_step()
             return
-        integ.advance(tstop, soft_times, on_soft, every)
+        integ.advance(tstop, soft_times, on_soft, every, events=self._events)
 
     # -- recording -------------------------------------------------------------------
     def record(self, obj, var="v", dt=None):
