@@ -172,9 +172,15 @@ class EventQueue:
         return self._heap[0][0] if self._heap else np.inf
 
     def initialize(self, model):
-        """Clear pending events, resolve voltage sources, note which are above threshold,
-        and let artificial cells schedule their first events."""
+        """Clear pending events and recorded spike vectors, resolve voltage sources, note
+        which are above threshold, and let artificial cells schedule their first events."""
         self._heap = []
+        for nc in self.netcons:
+            for vec in nc._record:
+                if vec is not None and hasattr(vec, "resize"):
+                    vec.resize(0)
+                elif isinstance(vec, list):
+                    vec.clear()
         groups = {}
         for nc in self.netcons:
             if isinstance(nc.source, Ref):

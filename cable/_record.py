@@ -125,6 +125,19 @@ class Vector:
     def to_python(self):
         return list(self.as_numpy())
 
+    def append(self, *values):
+        """Append values (NEURON's ``Vector.append``); stops recording into this vector."""
+        a = self.as_numpy()
+        self._recording = None
+        self._a = np.concatenate([a, np.asarray(values, dtype=float).ravel()])
+        return self
+
+    def resize(self, n):
+        a = self.as_numpy()
+        self._recording = None
+        self._a = np.resize(a, int(n)) if n > len(a) else a[: int(n)].copy()
+        return self
+
     def __repr__(self):
         return f"Vector({self.as_numpy()!r})"
 

@@ -30,6 +30,7 @@ class CVodeSettings:
         self._atol = 1e-3
         self._rtol = 0.0
         self.maxstep = 0.0
+        self._linsolver = "auto"
 
     def active(self, on=None):
         """Get, or set with ``on``, whether the variable step is used. Returns 0 or 1."""
@@ -55,6 +56,19 @@ class CVodeSettings:
             self._rtol = float(value)
             self._sim._integrator = None
         return self._rtol
+
+    def linsolver(self, name=None):
+        """Get, or set with ``name``, CVODE's linear solver for systems of more than 64
+        equations: 'auto' (a band solver when the states fit a narrow band, with CVODE's
+        difference-quotient Jacobian: fastest), 'band', or 'sparse' (SuperLU_MT with the
+        compiled Jacobian: slower, but its Newton corrections keep closed systems' mass
+        to rounding)."""
+        if name is not None:
+            if name not in ("auto", "band", "sparse"):
+                raise CableError(f"cvode.linsolver must be 'auto', 'band' or 'sparse', got {name!r}")
+            self._linsolver = name
+            self._sim._integrator = None
+        return self._linsolver
 
     def event(self, t, callback=None):
         """Call ``callback()`` when the simulation reaches time ``t`` [ms] (after the next
@@ -383,7 +397,9 @@ class Simulation:
     def _make_integrator(self):
         from ._cvode import CvodeIntegrator
 
-        self._integrator = CvodeIntegrator(self, self.cvode.atol(), self.cvode.rtol(), self.cvode.maxstep)
+        self._integrator = CvodeIntegrator(
+            self, self.cvode.atol(), self.cvode.rtol(), self.cvode.maxstep, self.cvode.linsolver()
+        )
 
     def _check_ready(self):
         if not self._initialized or self._model is None:
