@@ -79,7 +79,40 @@ def _no_rates(v, states, params, ions, ctx):
 
 
 @dataclass(frozen=True)
-class DensityMechanism:
+class _MechanismSpec:
+    """Fields and methods shared by density mechanisms and point processes."""
+
+    name: str
+    parameters: Mapping[str, float]
+    current: Callable
+    states: tuple = ()
+    rates: Callable = _no_rates
+    derivative: Callable | None = None
+    initial: Callable | None = None
+    ions: tuple = ()
+    nonspecific: tuple = ()
+    assigned: tuple = ()
+    globals: Mapping[str, float] = field(default_factory=dict)
+    units: Mapping[str, str] = field(default_factory=dict)
+    conductance: Callable | None = None
+
+    def __post_init__(self):
+        _check_spec(self)
+
+    @property
+    def ion_currents(self):
+        """Written ion currents, as ``(ion, variable)`` pairs, e.g. ``("na", "ina")``."""
+        return tuple((u.ion, w) for u in self.ions for w in u.write if w == "i" + u.ion)
+
+    @property
+    def range_names(self):
+        """All per-instance names: parameters, states, assigned outputs, currents."""
+        currents = tuple(w for _, w in self.ion_currents) + tuple(self.nonspecific)
+        return tuple(self.parameters) + tuple(self.states) + tuple(self.assigned) + currents
+
+
+@dataclass(frozen=True)
+class DensityMechanism(_MechanismSpec):
     """Specification of a density mechanism (NMODL ``SUFFIX``).
 
     Parameters
@@ -128,38 +161,11 @@ class DensityMechanism:
         where it is exact (currents linear in v, such as g (v - e)).
     """
 
-    name: str
-    parameters: Mapping[str, float]
-    current: Callable
-    states: tuple = ()
-    rates: Callable = _no_rates
-    derivative: Callable | None = None
-    initial: Callable | None = None
-    ions: tuple = ()
-    nonspecific: tuple = ()
-    assigned: tuple = ()
-    globals: Mapping[str, float] = field(default_factory=dict)
-    units: Mapping[str, str] = field(default_factory=dict)
-    conductance: Callable | None = None
     is_point = False
-
-    def __post_init__(self):
-        _check_spec(self)
-
-    @property
-    def ion_currents(self):
-        """Written ion currents, as ``(ion, variable)`` pairs, e.g. ``("na", "ina")``."""
-        return tuple((u.ion, w) for u in self.ions for w in u.write if w == "i" + u.ion)
-
-    @property
-    def range_names(self):
-        """All per-instance names: parameters, states, assigned outputs, currents."""
-        currents = tuple(w for _, w in self.ion_currents) + tuple(self.nonspecific)
-        return tuple(self.parameters) + tuple(self.states) + tuple(self.assigned) + currents
 
 
 @dataclass(frozen=True)
-class PointProcess:
+class PointProcess(_MechanismSpec):
     """Specification of a point process (NMODL ``POINT_PROCESS``).
 
     Same functions as :class:`DensityMechanism`, but currents are absolute [nA].
@@ -181,31 +187,12 @@ class PointProcess:
         Length of the weight vector NetCons to it carry.
     """
 
-    name: str
-    parameters: Mapping[str, float]
-    current: Callable
-    states: tuple = ()
-    rates: Callable = _no_rates
-    derivative: Callable | None = None
-    initial: Callable | None = None
-    ions: tuple = ()
-    nonspecific: tuple = ()
-    assigned: tuple = ()
-    globals: Mapping[str, float] = field(default_factory=dict)
-    units: Mapping[str, str] = field(default_factory=dict)
-    conductance: Callable | None = None
     electrode: bool = False
     discontinuities: Callable | None = None
     net_receive: Callable | None = None
     n_weights: int = 1
     aliases: Mapping[str, str] = field(default_factory=dict)
     is_point = True
-
-    def __post_init__(self):
-        _check_spec(self)
-
-    ion_currents = DensityMechanism.ion_currents
-    range_names = DensityMechanism.range_names
 
 
 def _check_spec(spec):
