@@ -41,6 +41,40 @@ def _scheme(args, what):
     raise RxdError(f"{what}: expected (lhs > rhs, kf), (lhs != rhs, kf, kb) or (lhs, rhs, kf[, kb]); got {args!r}")
 
 
+def _validate(reaction, changed, exprs):
+    """Checks that need no discretization, done when the reaction is created so that a
+    rejected reaction never reaches the simulation: no Parameter is changed, and the
+    species given with a region share sections (with the membrane, for an MCR)."""
+    from ._species import Parameter, SpeciesOnRegion
+
+    for atom in changed.values():
+        species = getattr(atom, "species", atom)
+        if isinstance(species, Parameter):
+            raise RxdError(
+                f"{reaction!r}: the Parameter {species.name} cannot react or be the target of a Rate; "
+                "use it in a rate expression instead"
+            )
+    regions = []
+    for e in exprs:
+        for atom in e.atoms.values():
+            if isinstance(atom, SpeciesOnRegion):
+                regions.append(atom.region)
+    if reaction.membrane is not None:
+        regions.append(reaction.membrane)
+    if reaction.regions:
+        regions += [r for r in reaction.regions if r is not reaction.membrane]
+    if regions:
+        common = {id(s) for s in regions[0].secs}
+        for r in regions[1:]:
+            common &= {id(s) for s in r.secs}
+        if not common:
+            names = ", ".join(sorted({r.name for r in regions}))
+            raise RxdError(
+                f"{reaction!r}: its regions ({names}) share no sections; a reaction needs all its "
+                "species on the same segments"
+            )
+
+
 class Reaction:
     """A reaction within each compartment (NEURON's ``rxd.Reaction``).
 
@@ -74,6 +108,8 @@ class Reaction:
         from ._system import system_for
 
         self.sim = _sim_of(self.scheme.lhs, self.scheme.rhs, self.kf, self.kb)
+        sides = {**self.scheme.lhs.atoms, **self.scheme.rhs.atoms}
+        _validate(self, sides, [self.scheme.lhs, self.scheme.rhs, self.kf, self.kb])
         system_for(self.sim).add_reaction(self)
 
     def rate_expr(self):
@@ -116,11 +152,13 @@ class Rate:
         self.rate = as_expr(rate)
         if isinstance(regions, Region):
             regions = [regions]
+        self.membrane = None
         self.regions = None if regions is None else list(regions)
         self.membrane_flux = bool(membrane_flux)
         from ._system import system_for
 
         self.sim = _sim_of(target, self.rate)
+        _validate(self, target.atoms, [target, self.rate])
         system_for(self.sim).add_reaction(self)
 
     def __repr__(self):

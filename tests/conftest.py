@@ -1,6 +1,7 @@
 """Shared test helpers: the NEURON reference loader and spike-time detection."""
 
 import functools
+import importlib.util
 import json
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference" / "data"
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 
 
 @functools.lru_cache(maxsize=None)
@@ -46,3 +48,20 @@ def spike_times():
     """``spike_times(t, v, threshold=0)``: upward threshold crossings, linearly
     interpolated (see :func:`upward_crossings`)."""
     return upward_crossings
+
+
+@functools.lru_cache(maxsize=None)
+def load_example(name):
+    """The module ``examples/<name>.py``, imported by path (examples/ is not a package).
+    Cached: one module object per session."""
+    path = EXAMPLES_DIR / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_example_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def example():
+    """``example(name)``: the module ``examples/<name>.py`` (see :func:`load_example`)."""
+    return load_example
