@@ -127,7 +127,8 @@ class MechanismBlock:
                 if di is not None and arrays.track_slope:
                     arrays.di_dv[idx] += di if unit_scale else ion_scale * di
         for name in self.spec.assigned:
-            self.outputs[name][:] = _split(out[name])[0] if numeric else out[name]
+            if name in out:  # others are set elsewhere (INITIAL, NET_RECEIVE)
+                self.outputs[name][:] = _split(out[name])[0] if numeric else out[name]
         if i_sum is None:
             return
         scale = self._sign * area_scale

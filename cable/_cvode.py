@@ -56,7 +56,7 @@ class CvodeIntegrator:
             not m.blocks
             and not m.pp_blocks
             and not any(getattr(e, "uses_voltage", True) for e in m.extensions)
-            and bool(np.all(v == v[0]))
+            and bool(np.all(v == v[0] if len(v) else True))
         )
         self._v0 = v.copy()
         self.cap = np.zeros(0, dtype=np.intp) if self.static_v else np.flatnonzero(m.C > 0)
@@ -75,7 +75,10 @@ class CvodeIntegrator:
         options = dict(rtol=rtol, atol=atol, max_num_steps=100000, max_step=maxstep)
         self.perm = None
         rhs = self._rhs
-        if self.ncv <= _DENSE_MAX:
+        self.solver = None
+        if self.ncv == 0:
+            self.linsolver = "none"  # nothing to integrate: only events and time pass
+        elif self.ncv <= _DENSE_MAX:
             options["linsolver"] = "dense"
             self.linsolver = "dense"
         else:
@@ -93,14 +96,17 @@ class CvodeIntegrator:
             else:
                 options.update(linsolver="sparse", sparsity=self.sparsity, jacfn=self._jac)
                 self.linsolver = "sparse"
-        with warnings.catch_warnings():
-            # scikit-sundae notes that our jacfn replaces its own sparse approximation
-            warnings.filterwarnings("ignore", message="Custom sparse Jacobian", category=UserWarning)
-            self.solver = sksundae.cvode.CVODE(rhs, **options)
+        if self.ncv:
+            with warnings.catch_warnings():
+                # scikit-sundae notes that our jacfn replaces its own sparse approximation
+                warnings.filterwarnings("ignore", message="Custom sparse Jacobian", category=UserWarning)
+                self.solver = sksundae.cvode.CVODE(rhs, **options)
         self._ydot = np.zeros(self.ncv)
         self.reinit_requested = False
         self._t_last = None
-        self.solver.init_step(sim.t, self.state())
+        self._events = None
+        if self.ncv:
+            self.solver.init_step(sim.t, self.state())
         self._mark()
 
     def _locations(self):
@@ -140,6 +146,13 @@ class CvodeIntegrator:
             y[self.zero] = self.Z @ y[self.cap]
 
     # -- right-hand side ---------------------------------------------------------------
+    def refresh(self, t):
+        """Currents and assigned values for the state now loaded (for recording)."""
+        m = self.model
+        ctx = Context(t, np.nan, self.sim.celsius, self.t_phase)
+        m.sync_ions(ctx.celsius)
+        m.membrane_currents(ctx, slopes=False)
+
     def _rhs_permuted(self, t, z, zdot):
         w = self._zwork
         self._rhs(t, z[self.iperm], w)
@@ -256,7 +269,8 @@ class CvodeIntegrator:
     def reinit(self):
         """Restart from the simulation's present state (after a discontinuity or a change
         of state by the user)."""
-        self.solver.init_step(self.sim.t, self.state())
+        if self.ncv:
+            self.solver.init_step(self.sim.t, self.state())
         self.reinit_requested = False
         self._t_last = None
         self._mark()
@@ -278,8 +292,8 @@ class CvodeIntegrator:
             it, and detects threshold crossings after every step.
         """
         sim = self.sim
-        self.sync()
         self._events = events
+        self.sync()
         eps = 1e-12 * max(1.0, abs(tstop))
         self._prev_src = events.source_voltages(self.model.v) if events is not None else None
         self._prev_t = sim.t
@@ -350,6 +364,7 @@ class CvodeIntegrator:
                 # go back to the event's time; the caller delivers it and restarts
                 self.load(self._step(t_cut, "normal", t_end).y)
                 sim.t = t_cut
+                events.after_retreat(self.model.v)
                 return False
             self.load(y_int)
             sim.t = t_int
@@ -359,7 +374,13 @@ class CvodeIntegrator:
                 return False
 
     def one_step(self, tstop):
-        """One internal CVODE step towards ``tstop`` (None: no limit); counts it."""
+        """One internal CVODE step towards ``tstop`` (None: no limit); counts it. With no
+        states to integrate, time jumps to ``tstop`` (or to the next event)."""
+        if not self.ncv:
+            target = tstop if tstop is not None else self.sim.t + 1e9
+            if self._events is not None:
+                target = min(target, self._events.next_time())
+            return _Jump(target, np.zeros(0))
         target = self.sim.t + 1e9 if tstop is None else tstop
         res = self._step(target, "onestep", tstop)
         if res.t == self._t_last:
@@ -371,10 +392,22 @@ class CvodeIntegrator:
         return res
 
     def _step(self, t, method, tstop):
+        if not self.ncv:
+            return _Jump(t, np.zeros(0))
         res = self.solver.step(t, method, tstop=tstop)
         if not res.success:
             raise CableError(f"CVODE failed at t = {res.t} ms: {res.message} (try a larger atol or a smaller dt_max)")
         return res
+
+
+class _Jump:
+    """The result of a 'step' of an empty system: just the time reached."""
+
+    success = True
+
+    def __init__(self, t, y):
+        self.t = t
+        self.y = y
 
 
 def _band_order(S, location=None):

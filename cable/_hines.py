@@ -72,7 +72,7 @@ class TreeSolver:
     def solve(self, d, b):
         """Return x with (diag(d) + offdiag) x = b. ``d`` includes the axial diagonal."""
         if self.chain:
-            if self.n == 1:
+            if self.n <= 1:
                 return b / d
             # The matrix is symmetric and, with non-negative membrane slopes, positive
             # definite: LAPACK's ptsv (L D L^T, no pivoting) is the Hines elimination of a

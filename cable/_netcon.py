@@ -190,6 +190,9 @@ class EventQueue:
         self._src_thresh = np.array([self._thresholds.get(self._key(ref), ncs[0]._threshold) for ref, ncs in self._vsrc])
         v = model.v
         self._above = v[self._src_nodes] >= self._src_thresh if len(self._src_nodes) else np.zeros(0, bool)
+        # a source fires again only after falling below this (its threshold, or lower
+        # after the integrator went back to a crossing time, see after_retreat)
+        self._rearm = self._src_thresh.copy()
         self._by_object = {}
         for nc in self.netcons:
             if nc.source is not None and not isinstance(nc.source, Ref):
@@ -227,13 +230,23 @@ class EventQueue:
             return
         vp = v_prev
         vn = v[self._src_nodes]
-        now = vn >= self._src_thresh
-        fired = np.flatnonzero(now & ~self._above)
-        self._above = now
+        fired = np.flatnonzero((vn >= self._src_thresh) & ~self._above)
+        rearmed = self._above & (vn < self._rearm)
+        self._above = (self._above & ~rearmed) | (vn >= self._src_thresh)
+        self._rearm[rearmed] = self._src_thresh[rearmed]
         for k in fired:
             th = self._src_thresh[k]
             frac = (th - vp[k]) / (vn[k] - vp[k]) if vn[k] != vp[k] else 1.0
             self.spike(self._vsrc[k][1], t_prev + frac * (t - t_prev))
+
+    def after_retreat(self, v):
+        """The integrator went back inside a step to an event time, where a source that
+        just fired may sit a hair below its threshold (linear crossing estimate against
+        the solver's interpolant): it must not count as a new crossing."""
+        if len(self._src_nodes):
+            vn = v[self._src_nodes]
+            low = self._above & (vn < self._src_thresh)
+            self._rearm[low] = np.minimum(vn[low], self._src_thresh[low]) - 1e-9
 
     def source_voltages(self, v):
         return v[self._src_nodes].copy() if len(self._src_nodes) else np.zeros(0)

@@ -321,9 +321,7 @@ class Simulation:
 
     def _ensure_built(self):
         if self._model is None:
-            if not self.sections:
-                raise CableError("the simulation has no sections; create one with Section(name=...)")
-            self._model = Model(self)
+            self._model = Model(self)  # a network of artificial cells needs no section
         return self._model
 
     _model_for_access = _ensure_built
@@ -462,10 +460,16 @@ class Simulation:
             return min(times) if times else np.inf
 
         def on_soft(t):
+            if rec.intervals:
+                integ.refresh(t)  # currents and assigned values of the interpolated state
             self._record_intervals_up_to(t)
             self._run_callbacks(t)
 
-        every = rec.record_step if rec.has_every_step() else None
+        def every_step():
+            integ.refresh(self.t)
+            rec.record_step()
+
+        every = every_step if rec.has_every_step() else None
         if tstop is None:  # one internal step
             integ.sync()
             res = integ.one_step(None)

@@ -135,8 +135,8 @@ def analyze(mod):
             raise info.error(line, f"{name!r} is both RANGE and GLOBAL")
     special = {"v", *CTX_NAMES, *GEOMETRY_NAMES}
     for name, decl in mod.parameters.items():
-        if name in special:
-            continue
+        if name in special or name in info.ion_reads or name in info.currents:
+            continue  # simulator and ion variables: their defaults are NEURON's, not the file's
         target = info.range_params if name in range_names else info.global_params
         target[name] = 0.0 if decl.value is None else decl.value
     info.states = tuple(mod.states)

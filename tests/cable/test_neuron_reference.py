@@ -215,13 +215,13 @@ def test_cvode_spike_times_match_neuron_netcon(reference, spike_times, name):
     _, ours = simulate(name)
     ours_spk = spike_times(ours["t"], ours["v_soma"])
     assert len(ours_spk) == len(ref["spikes"])
-    # NEURON's saved CVODE spike times are not exact either: ConditionEvent::condition
-    # interpolates linearly between two successive *internal* CVODE steps (up to
-    # ~0.05 ms apart on the upstroke), we interpolate linearly on the 0.025 ms record
-    # grid. Both linear interpolations of a convex upstroke are early by up to ~0.02 ms
-    # (NEURON's own 0.025 ms trace gives crossings 0.012 ms (hh_soma) and 0.019 ms
-    # (ball_stick) away from its NetCon times), so here the bound is one record
-    # interval; the 0.01 ms criterion is checked grid-to-grid above.
+    # NEURON's saved CVODE spike times are not exact crossings: with its default
+    # cvode.condition_order(1) a NetCon reports the end of the first internal step at or
+    # above threshold (measured in tests/reference/make_event_refs.py), and internal
+    # steps are up to ~0.05 ms apart on the upstroke; we interpolate linearly on the
+    # 0.025 ms record grid (NEURON's own 0.025 ms trace gives crossings 0.012 ms
+    # (hh_soma) and 0.019 ms (ball_stick) away from its NetCon times), so here the bound
+    # is one record interval; the 0.01 ms criterion is checked grid-to-grid above.
     np.testing.assert_allclose(ours_spk, ref["spikes"], rtol=0, atol=CVODE_RECORD_DT)
 
 
