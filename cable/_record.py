@@ -53,6 +53,25 @@ class Ref:
         arr = owner._data[name]
         return _base_index(arr, 0)
 
+    @property
+    def needs_currents(self):
+        """True when the variable is computed from the state (a current, a conductance,
+        a reversal potential), so it must be re-evaluated for an interpolated state."""
+        from ._section import Segment
+
+        owner, name = self.owner, self.name
+        if name in ("t", "v", "rxd"):
+            return False
+        if isinstance(owner, Segment):
+            key = owner._range_key(name)
+            if key is None:
+                return False
+            if key[0] == "ion":
+                return key[2] in ("i", "e")
+            return key[1] not in owner.sec.mechanisms[key[0]].states
+        spec = getattr(owner, "spec", None)
+        return spec is not None and name not in spec.states
+
     def get(self):
         arr, i = self.resolve()
         return float(arr[i])
@@ -151,6 +170,7 @@ class Recorder:
         self._groups = {}
         self.intervals = []
         self._every = None
+        self.needs_currents = False
 
     def add(self, vec, ref, Dt):
         self.entries = [e for e in self.entries if e[0] is not vec]
@@ -163,6 +183,7 @@ class Recorder:
             groups.setdefault(Dt, []).append((vec, ref))
         self._groups = {}
         self.intervals = [Dt for Dt in groups if Dt is not None]
+        self.needs_currents = any(ref.needs_currents for _, ref, _ in self.entries)
         self._every = None
         for Dt, items in groups.items():
             g = _Group(Dt, items)

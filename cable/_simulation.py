@@ -460,13 +460,14 @@ class Simulation:
             return min(times) if times else np.inf
 
         def on_soft(t):
-            if rec.intervals:
+            if rec.intervals and rec.needs_currents:
                 integ.refresh(t)  # currents and assigned values of the interpolated state
             self._record_intervals_up_to(t)
             self._run_callbacks(t)
 
         def every_step():
-            integ.refresh(self.t)
+            if rec.needs_currents:
+                integ.refresh(self.t)
             rec.record_step()
 
         every = every_step if rec.has_every_step() else None
