@@ -22,6 +22,7 @@ from ._hoc import HocFacade
 from ._mechanism import Context, DensityMechanism, IonUse, PointProcess
 from ._artificial import IntFire1, NetStim
 from ._netcon import NetCon
+from ._nmodl import load_mechanisms
 from ._pointproc import Exp2Syn, ExpSyn, IClamp, SEClamp
 from ._record import Ref, Vector
 from ._section import Section, Segment
@@ -52,6 +53,7 @@ __all__ = [
     "default_simulation",
     "h",
     "hh",
+    "load_mechanisms",
     "pas",
     "run",
 ]

@@ -12,7 +12,7 @@ from .._errors import CableError
 from ._cache import cached_source, exec_source, source_key
 from ._lexer import ModSyntaxError
 
-__all__ = ["load_mechanisms", "parse_file", "translate_file", "ModSyntaxError"]
+__all__ = ["load_mechanisms", "set_geometry", "parse_file", "translate_file", "ModSyntaxError"]
 
 
 def load_mechanisms(path_or_dir, sim=None, *, cache_dir=None):
@@ -73,6 +73,29 @@ def load_mechanisms(path_or_dir, sim=None, *, cache_dir=None):
             if spec.is_point:
                 out[name] = registered
     return out
+
+
+def set_geometry(sim):
+    """Copy each segment's ``diam`` [um] and ``area`` [um2] into the ``diam`` and ``area``
+    parameters of the loaded mechanisms that read them (a mod file's ``diam`` and
+    ``area`` become such parameters, NaN until set, because the mechanism API does not
+    pass geometry yet). Call it after the geometry is final, before ``finitialize``.
+
+    Parameters
+    ----------
+    sim : Simulation
+    """
+    for sec in sim.sections:
+        for name, spec in sec.mechanisms.items():
+            wanted = [g for g in ("diam", "area") if g in spec.parameters]
+            for seg in sec if wanted else ():
+                values = {"diam": seg.diam, "area": seg.area()}
+                for g in wanted:
+                    setattr(getattr(seg, name), g, values[g])
+    for pp in sim.point_processes:
+        for g in ("diam", "area"):
+            if g in pp.spec.parameters:
+                setattr(pp, g, pp.seg.diam if g == "diam" else pp.seg.area())
 
 
 def _load_file(path, cache_dir):

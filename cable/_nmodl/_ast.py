@@ -231,4 +231,4 @@ class ModFile:
     procedures: dict = field(default_factory=dict)
     functions: dict = field(default_factory=dict)
     net_receive: Function | None = None
-    unsupported: list = field(default_factory=list)  # Unsupported at top level
+    identifiers: frozenset = frozenset()  # every name in the file

@@ -133,13 +133,15 @@ class Emitter:
         self.written = set()
         self.uses_where = False
         self.compartments = {}  # state -> Val volume
-        self.conserves = []
         self.tracked = set()
 
     # -- names ---------------------------------------------------------------------------
     def fresh(self, base):
+        """A new Python name ``base_k``, distinct from every name of the mod file."""
         base = re.sub(r"\W", "_", base)
         k = self.counter.get(base, 0)
+        while f"{base}_{k}" in self.info.mod.identifiers:
+            k += 1
         self.counter[base] = k + 1
         return f"{base}_{k}"
 
@@ -266,7 +268,11 @@ class Emitter:
         op = node.op
         if op in ("+", "-", "*", "/"):
             prec = ADD if op in "+-" else MUL
-            code = f"{_wrap(a, prec)} {op} {_wrap(b, prec + 1)}" if prec == ADD else f"{_wrap(a, prec)}{op}{_wrap(b, prec + 1)}"
+            code = (
+                f"{_wrap(a, prec)} {op} {_wrap(b, prec + 1)}"
+                if prec == ADD
+                else f"{_wrap(a, prec)}{op}{_wrap(b, prec + 1)}"
+            )
             sym = {"+": a.sym + b.sym, "-": a.sym - b.sym, "*": a.sym * b.sym, "/": a.sym / b.sym}[op]
             return _E(code, prec, vec, sym, deps)
         if op == "^":
@@ -327,9 +333,9 @@ class Emitter:
         elif isinstance(stmt, A.Prime):
             self._prime(stmt)
         elif isinstance(stmt, A.Reaction):
-            self._reaction(stmt)
+            _kinetic().reaction(self, stmt)
         elif isinstance(stmt, A.Compartment):
-            self._compartment(stmt)
+            _kinetic().compartment(self, stmt)
         elif isinstance(stmt, A.Conserve):
             if self.mode != "state" or not self._kinetic:
                 raise self.error(stmt.line, "CONSERVE outside a KINETIC block")
@@ -341,7 +347,9 @@ class Emitter:
             if self.mode == "initial" and stmt.steadystate and self.solve_hook is not None:
                 self.solve_hook(self, stmt)
             else:
-                raise self.error(stmt.line, "SOLVE is allowed only in BREAKPOINT, or as SOLVE ... STEADYSTATE in INITIAL")
+                raise self.error(
+                    stmt.line, "SOLVE is allowed only in BREAKPOINT, or as SOLVE ... STEADYSTATE in INITIAL"
+                )
         else:
             raise self.error(getattr(stmt, "line", 0), f"unsupported statement {type(stmt).__name__}")
 
@@ -365,7 +373,7 @@ class Emitter:
             raise self.error(stmt.line, f"{stmt.name}' = ...: {stmt.name} is not a STATE")
         val = self.materialize("d" + stmt.name, self.expr(stmt.expr))
         if self._kinetic:
-            val = self._accumulate(stmt.name, val, "+")
+            val = _kinetic().accumulate(self, stmt.name, val, "+")
         self.module[stmt.name + "'"] = val
 
     # -- if / else ----------------------------------------------------------------------------
@@ -451,10 +459,10 @@ class Emitter:
         r = self.fresh("tab")
         self.lines.append(f"{r} = _rt.lookup({builder}({', '.join(args)}), {values[0].code})")
         names = table.names if fn.kind == "PROCEDURE" else (fn.name,)
+        arg_deps = self.deps_of(values[0].sym)
         for k, name in enumerate(names):
-            val = self.materialize(name, _E(f"{r}[{k}]", ATOM + 1, True, None, frozenset()))
-            self.defs[val.code] = None
-            self.deps[val.code] = frozenset()  # looked up: opaque for the analysis
+            val = self.materialize(name, _E(f"{r}[{k}]", ATOM + 1, True, None, arg_deps))
+            self.defs[val.code] = None  # interpolated: opaque for the analysis
             if fn.kind == "FUNCTION":
                 self.frame[name] = val
             else:
@@ -488,63 +496,6 @@ class Emitter:
         self.lines.append("else:")
         self.lines += ["    " + x for x in else_lines] or ["    pass"]
 
-    # -- kinetic schemes ------------------------------------------------------------------------
-    def _accumulate(self, state, val, sign):
-        key = state + "'"
-        old = self.module.get(key)
-        if old is None:
-            new = val if sign == "+" else self.materialize("d" + state, _E(f"-{_wrap(self._from_val(val), UNARY)}", UNARY, val.vector, -val.sym, self.deps_of(val.sym)))
-        else:
-            a, b = self._from_val(old), self._from_val(val)
-            code = f"{a.code} {sign} {_wrap(b, ADD + 1)}"
-            sym = old.sym + val.sym if sign == "+" else old.sym - val.sym
-            new = self.materialize("d" + state, _E(code, ADD, a.vector or b.vector, sym, a.deps | b.deps))
-        self.module[key] = new
-        return new
-
-    def _reaction(self, stmt):
-        if not self._kinetic:
-            raise self.error(stmt.line, "a reaction (~) outside a KINETIC block")
-        for _, name in stmt.lhs + stmt.rhs:
-            if self.info.category(name) != "state":
-                raise self.error(stmt.line, f"reaction species {name!r} is not a STATE")
-        if stmt.kind == "<<":
-            flux = self.materialize("flux", self.expr(stmt.kf))
-            self._accumulate(stmt.lhs[0][1], flux, "+")
-            return
-        kf, kb = self.expr(stmt.kf), self.expr(stmt.kb)
-        forward = self._mass_action(kf, stmt.lhs, stmt.line)
-        backward = self._mass_action(kb, stmt.rhs, stmt.line)
-        code = f"{_wrap(forward, ADD)} - {_wrap(backward, ADD + 1)}"
-        flux = self.materialize(
-            "flux", _E(code, ADD, forward.vector or backward.vector, forward.sym - backward.sym, forward.deps | backward.deps)
-        )
-        for coef, name in stmt.lhs:
-            self._accumulate(name, flux if coef == 1 else self._scaled(flux, coef), "-")
-        for coef, name in stmt.rhs:
-            self._accumulate(name, flux if coef == 1 else self._scaled(flux, coef), "+")
-
-    def _scaled(self, val, coef):
-        e = self._from_val(val)
-        return self.materialize("flux", _E(f"{float(coef)!r}*{_wrap(e, MUL + 1)}", MUL, e.vector, coef * e.sym, e.deps))
-
-    def _mass_action(self, rate, species, line):
-        out = rate
-        for coef, name in species:
-            s = self._from_val(self.read(name, line))
-            factor = s if coef == 1 else _E(f"{_wrap(s, POW + 1)}**{float(coef)!r}", POW, s.vector, s.sym**coef, s.deps)
-            out = _E(f"{_wrap(out, MUL)}*{_wrap(factor, MUL + 1)}", MUL, out.vector or factor.vector, out.sym * factor.sym, out.deps | factor.deps)
-        return out
-
-    def _compartment(self, stmt):
-        if not self._kinetic:
-            raise self.error(stmt.line, "COMPARTMENT outside a KINETIC block")
-        vol = self.materialize("vol", self.expr(stmt.volume))
-        for name in stmt.names:
-            if self.info.category(name) != "state":
-                raise self.error(stmt.line, f"COMPARTMENT lists {name!r}, which is not a STATE")
-            self.compartments[name] = vol
-
     # -- analysis --------------------------------------------------------------------------------
     def expand(self, sym, base):
         """``sym`` with every intermediate that depends on ``base`` replaced by its
@@ -574,6 +525,12 @@ class Emitter:
         if x in a.free_symbols:
             raise NonLinear(base)
         return a, b
+
+
+def _kinetic():
+    from . import _kinetic
+
+    return _kinetic
 
 
 def _wrap(e, prec):

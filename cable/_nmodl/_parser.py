@@ -188,6 +188,7 @@ class _Parser:
     # -- file ------------------------------------------------------------------------
     def file(self):
         mod = A.ModFile(path=self.filename)
+        mod.identifiers = frozenset(t.text for t in self.toks if t.kind == "name")
         while self.tok.kind != "end":
             t = self.tok
             if t.kind == "title":
@@ -282,7 +283,11 @@ class _Parser:
             elif word == "USEION":
                 mod.useions.append(self.useion(t.line))
             elif word in ("NONSPECIFIC_CURRENT", "ELECTRODE_CURRENT", "RANGE", "GLOBAL"):
-                attr = {"NONSPECIFIC_CURRENT": "nonspecific", "ELECTRODE_CURRENT": "electrode", "GLOBAL": "globals"}.get(word, word.lower())
+                attr = {
+                    "NONSPECIFIC_CURRENT": "nonspecific",
+                    "ELECTRODE_CURRENT": "electrode",
+                    "GLOBAL": "globals",
+                }.get(word, word.lower())
                 getattr(mod, attr).extend((n, t.line) for n in self.names())
             elif word == "THREADSAFE":
                 if self.tok.kind == "name" and not self._is_neuron_keyword(self.tok.text):

@@ -5,7 +5,7 @@ block to the next, and the steady state of a KINETIC scheme (``SOLVE ... STEADYS
 
 import numpy as np
 
-__all__ = ["table_grid", "build_table", "lookup", "store", "row0", "steady_state"]
+__all__ = ["table_grid", "build_table", "lookup", "store", "keep", "steady_state"]
 
 _STORE_KEY = "_nmodl_store"
 
@@ -78,11 +78,12 @@ def store(params):
     return s
 
 
-def row0(x):
-    """The value at v (row 0) of a quantity evaluated on (v, v + 0.001)."""
+def keep(x):
+    """A copy of a value to store: the row at v (row 0) of a quantity evaluated on
+    (v, v + 0.001), and never a view of the simulator's arrays."""
     if isinstance(x, np.ndarray) and x.ndim == 2:
         return x[0].copy()
-    return x
+    return np.array(x, dtype=float)
 
 
 def steady_state(derivative, names, v, states, params, ions, ctx, tol=1e-12, maxiter=100):

@@ -150,7 +150,9 @@ def analyze(mod):
         else:
             info.scratch.add(name)
     info.outputs = tuple(outputs)
-    info.units = {n: d.units for table in (mod.parameters, mod.assigned, mod.states) for n, d in table.items() if d.units}
+    info.units = {
+        n: d.units for table in (mod.parameters, mod.assigned, mod.states) for n, d in table.items() if d.units
+    }
     if mod.net_receive is not None:
         raise info.error(mod.net_receive.line, "NET_RECEIVE (events) is not supported yet")
     return info
@@ -185,7 +187,9 @@ def _ions(mod, info):
         seen.add(use.ion)
         if use.valence is not None and use.valence != DEFAULT_IONS[use.ion].charge:
             raise info.error(
-                use.line, f"USEION {use.ion} VALENCE {use.valence:g}: cable's {use.ion} has charge {DEFAULT_IONS[use.ion].charge}"
+                use.line,
+                f"USEION {use.ion} VALENCE {use.valence:g}: "
+                f"cable's {use.ion} has charge {DEFAULT_IONS[use.ion].charge}",
             )
         for verb, names in (("READ", use.read), ("WRITE", use.write)):
             for name in names:
