@@ -37,7 +37,8 @@ def build(sim):
     minf = ip3[cyt] * 1000.0 * ca[cyt] / (ip3[cyt] + 0.13) / (1000.0 * ca[cyt] + 0.4)
     k = gip3r[cyt] * (minf * h_gate) ** 3
     parts = dict(
-        dend=dend, cyt=cyt, er=er, membrane=cyt_er_membrane, ca=ca, ip3=ip3, gip3r=gip3r, h_gate=h_gate,
+        dend=dend, cyt=cyt, er=er, membrane=cyt_er_membrane, ca=ca, ip3=ip3, gip3r=gip3r, gserca=gserca,
+        gleak=gleak, h_gate=h_gate,
         ip3r=rxd.MultiCompartmentReaction(ca[er] != ca[cyt], k, k, membrane=cyt_er_membrane),
         ip3rg=rxd.Rate(h_gate, (1.0 / (1 + 1000.0 * ca[cyt] / 0.4) - h_gate) / 400.0),
         serca=rxd.MultiCompartmentReaction(

@@ -21,8 +21,20 @@ from ._nodes import Node, NodeList
 from ._reaction import MultiCompartmentReaction, Rate, Reaction
 from ._region import Region
 from ._species import Parameter, Species, SpeciesOnRegion, State
+from ._sweep import point_seed, sweep, sweep_points
+from ._wave import Fronts, WaveSpeed, wave_distance, wave_duration, wave_fronts, wave_onset, wave_speed
 
 __all__ = [
+    "Fronts",
+    "WaveSpeed",
+    "point_seed",
+    "sweep",
+    "sweep_points",
+    "wave_distance",
+    "wave_duration",
+    "wave_fronts",
+    "wave_onset",
+    "wave_speed",
     "FixedCrossSection",
     "FixedPerimeter",
     "FractionalVolume",
