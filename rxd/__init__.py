@@ -6,7 +6,7 @@ integrated with the cable in one state vector (fixed step or CVODE).
 """
 
 from . import rxdmath
-from ._equations import equations, jacobian_sparsity
+from ._equations import equations, jacobian_sparsity, re_init
 from ._errors import RxdError
 from ._geometry import (
     FixedCrossSection,
@@ -28,6 +28,7 @@ __all__ = [
     "Fronts",
     "WaveSpeed",
     "point_seed",
+    "re_init",
     "sweep",
     "sweep_points",
     "wave_distance",

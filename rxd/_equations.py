@@ -4,7 +4,7 @@ import sympy
 
 from ._system import system_for
 
-__all__ = ["equations", "jacobian_sparsity"]
+__all__ = ["equations", "jacobian_sparsity", "re_init"]
 
 
 def _default_sim(sim):
@@ -59,3 +59,13 @@ def jacobian_sparsity(sim=None):
     and columns in state order: each species on a region in turn, node by node."""
     system = _default_sim(sim)
     return system.pattern.copy()
+
+
+def re_init(sim=None):
+    """Set every species back to its initial values and restart the integrator from there
+    (NEURON's ``rxd.re_init()``); time and the membrane state are left as they are."""
+    system = _default_sim(sim)
+    for s in system.species:
+        system.initialize_species(s)
+    system.sim._model.sync_ions(system.sim.celsius)
+    system.sim.cvode.re_init()
