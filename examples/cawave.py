@@ -21,35 +21,41 @@ from cable import Simulation
 THRESHOLD = 2e-4  # [mM] the front is the outermost node above this
 
 
-def build(sim):
-    """The base model of ModelDB 168874 on a new dendrite of ``sim``; returns a dict."""
-    sim.celsius = 37
-    dend = sim.Section("dend", L=1000, diam=1, nseg=1000)
+def er_calcium(dend, *, ca_initial=1e-4, ip3_initial=0.1, gip3r=96320.0):
+    """The ER calcium model of ModelDB 168874 on ``dend``: cytosol and ER as fractional
+    volumes, IP3 receptors (with their gate), SERCA pumps and a leak across the ER
+    membrane. Returns a dict of the regions, species, parameters and reactions."""
     cyt = rxd.Region([dend], name="cyt", nrn_region="i", geometry=rxd.FractionalVolume(0.83, surface_fraction=1))
     er = rxd.Region([dend], name="er", geometry=rxd.FractionalVolume(0.17))
-    cyt_er_membrane = rxd.Region([dend], name="cyt_er_membrane", geometry=rxd.ScalableBorder(1))
-    ca = rxd.Species([cyt, er], d=0.08, name="ca", charge=2, initial=1e-4)
-    ip3 = rxd.Species(cyt, d=1.415, initial=0.1, name="ip3")
-    gip3r = rxd.Parameter(cyt, initial=96320, name="gip3r")
+    membrane = rxd.Region([dend], name="cyt_er_membrane", geometry=rxd.ScalableBorder(1))
+    ca = rxd.Species([cyt, er], d=0.08, name="ca", charge=2, initial=ca_initial)
+    ip3 = rxd.Species(cyt, d=1.415, initial=ip3_initial, name="ip3")
+    gip3r = rxd.Parameter(cyt, initial=gip3r, name="gip3r")
     gserca = rxd.Parameter(cyt, initial=1.9565, name="gserca")
     gleak = rxd.Parameter(cyt, initial=18.06, name="gleak")
-    h_gate = rxd.State(cyt_er_membrane, initial=0.8, name="h_gate")
+    h_gate = rxd.State(membrane, initial=0.8, name="h_gate")
     minf = ip3[cyt] * 1000.0 * ca[cyt] / (ip3[cyt] + 0.13) / (1000.0 * ca[cyt] + 0.4)
     k = gip3r[cyt] * (minf * h_gate) ** 3
-    parts = dict(
-        dend=dend, cyt=cyt, er=er, membrane=cyt_er_membrane, ca=ca, ip3=ip3, gip3r=gip3r, gserca=gserca,
+    return dict(
+        dend=dend, cyt=cyt, er=er, membrane=membrane, ca=ca, ip3=ip3, gip3r=gip3r, gserca=gserca,
         gleak=gleak, h_gate=h_gate,
-        ip3r=rxd.MultiCompartmentReaction(ca[er] != ca[cyt], k, k, membrane=cyt_er_membrane),
+        ip3r=rxd.MultiCompartmentReaction(ca[er] != ca[cyt], k, k, membrane=membrane),
         ip3rg=rxd.Rate(h_gate, (1.0 / (1 + 1000.0 * ca[cyt] / 0.4) - h_gate) / 400.0),
         serca=rxd.MultiCompartmentReaction(
             ca[cyt] > ca[er],
             gserca[cyt] * (1e3 * ca[cyt]) ** 2 / (0.1**2 + (1e3 * ca[cyt]) ** 2),
-            membrane=cyt_er_membrane,
+            membrane=membrane,
             custom_dynamics=True,
         ),
-        leak=rxd.MultiCompartmentReaction(ca[er] != ca[cyt], gleak[cyt], gleak[cyt], membrane=cyt_er_membrane),
+        leak=rxd.MultiCompartmentReaction(ca[er] != ca[cyt], gleak[cyt], gleak[cyt], membrane=membrane),
     )
-    return parts
+
+
+def build(sim):
+    """The base model of ModelDB 168874 on a new dendrite of ``sim``; returns a dict."""
+    sim.celsius = 37
+    dend = sim.Section("dend", L=1000, diam=1, nseg=1000)
+    return er_calcium(dend)
 
 
 def run(tstop=5000.0, cvode=True, atol=1e-6, dt=1.0, record_dt=5.0):

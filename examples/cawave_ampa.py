@@ -15,12 +15,15 @@ and prints the wave speed and the dendritic spikes.
 
 import argparse
 import pathlib
+import sys
 import time
 
 import numpy as np
 
-import rxd
 from cable import Simulation, Vector, load_mechanisms
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from cawave import er_calcium  # noqa: E402  (the same ER calcium model as the base wave)
 
 MOD_DIR = pathlib.Path(__file__).resolve().parent / "mod168874"
 THRESHOLD = 2e-4  # [mM] wave front threshold on cytosolic calcium
@@ -45,31 +48,11 @@ def build(sim, number=0):
     stim = sim.NetStim(start=3000.0, interval=25.0, number=float(number), noise=0.0)
     nc = sim.NetCon(stim, syn, 0.0, 0.0, 0.5)
 
-    cyt = rxd.Region([dend], name="cyt", nrn_region="i", geometry=rxd.FractionalVolume(0.83, surface_fraction=1))
-    er = rxd.Region([dend], name="er", geometry=rxd.FractionalVolume(0.17))
-    mem = rxd.Region([dend], name="cyt_er_membrane", geometry=rxd.ScalableBorder(1))
     # the mechanisms initialize with NEURON's default cai (5e-5 mM) before the stored
-    # rxd state is loaded (sheet 11.4)
-    ca = rxd.Species([cyt, er], d=0.08, name="ca", charge=2, initial=5e-5)
-    ip3 = rxd.Species(cyt, d=1.415, initial=0.0, name="ip3")
-    gip3r = rxd.Parameter(cyt, initial=120400.0, name="gip3r")
-    gserca = rxd.Parameter(cyt, initial=1.9565, name="gserca")
-    gleak = rxd.Parameter(cyt, initial=18.06, name="gleak")
-    h_gate = rxd.State(mem, initial=0.8, name="h_gate")
-    minf = ip3[cyt] * 1000.0 * ca[cyt] / (ip3[cyt] + 0.13) / (1000.0 * ca[cyt] + 0.4)
-    k = gip3r[cyt] * (minf * h_gate) ** 3
-    reactions = [
-        rxd.MultiCompartmentReaction(ca[er] != ca[cyt], k, k, membrane=mem),
-        rxd.Rate(h_gate, (1.0 / (1 + 1000.0 * ca[cyt] / 0.4) - h_gate) / 400.0),
-        rxd.MultiCompartmentReaction(
-            ca[cyt] > ca[er],
-            gserca[cyt] * (1e3 * ca[cyt]) ** 2 / (0.1**2 + (1e3 * ca[cyt]) ** 2),
-            membrane=mem,
-            custom_dynamics=True,
-        ),
-        rxd.MultiCompartmentReaction(ca[er] != ca[cyt], gleak[cyt], gleak[cyt], membrane=mem),
-    ]
-    return dict(dend=dend, syn=syn, stim=stim, nc=nc, cyt=cyt, er=er, mem=mem, ca=ca, ip3=ip3, h_gate=h_gate, reactions=reactions)
+    # rxd state is loaded (sheet 11.4); gip3r is 120400 everywhere in this variant
+    parts = er_calcium(dend, ca_initial=5e-5, ip3_initial=0.0, gip3r=120400.0)
+    parts.update(syn=syn, stim=stim, nc=nc)
+    return parts
 
 
 def run(config="AMPA0", tstop=12000.0, atol=1e-6, record_dt=5.0, cvode=True, dt=0.025):
