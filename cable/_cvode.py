@@ -44,7 +44,7 @@ class CvodeIntegrator:
         coloured finite differences for the cable.
     """
 
-    def __init__(self, sim, atol, rtol, maxstep=0.0, linsolver="auto"):
+    def __init__(self, sim, atol, rtol, maxstep=0.0, linsolver="auto", atolscale=None):
         self.sim = sim
         self.model = m = sim._model
         N = m.n_nodes
@@ -72,7 +72,10 @@ class CvodeIntegrator:
         self.nsteps = 0
         self.nrhs = 0
         self.disc = m.discontinuities()
-        options = dict(rtol=rtol, atol=atol, max_num_steps=100000, max_step=maxstep)
+        scales = self._atol_scales(atolscale or {})
+        atol_arg = atol if np.all(scales == 1.0) else atol * scales
+        options = dict(rtol=rtol, atol=atol_arg, max_num_steps=100000, max_step=maxstep)
+        self._atol_vector = None if np.isscalar(atol_arg) else np.asarray(atol_arg)
         self.perm = None
         rhs = self._rhs
         self.solver = None
@@ -89,6 +92,8 @@ class CvodeIntegrator:
                 # solver with its own difference-quotient Jacobian (2 band + 1 evaluations)
                 self.perm = perm
                 self.iperm = np.argsort(perm)
+                if self._atol_vector is not None:
+                    options["atol"] = self._atol_vector[perm]
                 self._zwork = np.zeros(self.ncv)
                 options.update(linsolver="band", lband=band, uband=band)
                 rhs = self._rhs_permuted
@@ -108,6 +113,20 @@ class CvodeIntegrator:
         if self.ncv:
             self.solver.init_step(sim.t, self.state())
         self._mark()
+
+    def _atol_scales(self, named):
+        """Per solver state (unpermuted): the factor on atol."""
+        m = self.model
+        full = np.ones(len(m.y))
+        full[: self.N] = named.get("v", 1.0)
+        for b in m.blocks + m.pp_blocks:
+            for k, s in enumerate(b.spec.states):
+                full[b.state_slice(k)] = named.get(f"{s}_{b.spec.name}", 1.0)
+        for ext in m.extensions:
+            f = getattr(ext, "atol_scales", None)
+            if f is not None:
+                full[ext.offset : ext.offset + ext.size] = f()
+        return np.concatenate([full[self.cap], full[self.N :]])
 
     def _locations(self):
         """The node each solver state belongs to (for a banded order)."""

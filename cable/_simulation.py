@@ -31,6 +31,7 @@ class CVodeSettings:
         self._rtol = 0.0
         self.maxstep = 0.0
         self._linsolver = "auto"
+        self._atolscale = {}
 
     def active(self, on=None):
         """Get, or set with ``on``, whether the variable step is used. Returns 0 or 1."""
@@ -56,6 +57,19 @@ class CVodeSettings:
             self._rtol = float(value)
             self._sim._integrator = None
         return self._rtol
+
+    def atolscale(self, name, scale=None):
+        """Get, or set with ``scale``, the factor on atol for one kind of state (NEURON's
+        ``cvode.atolscale``): ``"v"`` for membrane potentials, ``"<state>_<mechanism>"``
+        (e.g. ``"m_hh"``) for a mechanism's state. rxd species take theirs from
+        ``Species(atolscale=...)``. Default 1."""
+        if scale is not None:
+            scale = float(scale)
+            if not scale > 0 or not np.isfinite(scale):
+                raise CableError(f"cvode.atolscale({name!r}) must be positive, got {scale}")
+            self._atolscale[name] = scale
+            self._sim._integrator = None
+        return self._atolscale.get(name, 1.0)
 
     def linsolver(self, name=None):
         """Get, or set with ``name``, CVODE's linear solver for systems of more than 64
@@ -396,7 +410,8 @@ class Simulation:
         from ._cvode import CvodeIntegrator
 
         self._integrator = CvodeIntegrator(
-            self, self.cvode.atol(), self.cvode.rtol(), self.cvode.maxstep, self.cvode.linsolver()
+            self, self.cvode.atol(), self.cvode.rtol(), self.cvode.maxstep, self.cvode.linsolver(),
+            atolscale=self.cvode._atolscale,
         )
 
     def _check_ready(self):
