@@ -10,9 +10,8 @@ from cable._units import FARADAY
 
 from ._compile import lambdify_class, node_classes, resolve
 from ._discretize import SorData, diffusion_pairs, discretize
-from ._discretize3d import VoxelData, diffusion_pairs3d, discretize3d, voxel_domain
 from ._errors import RxdError
-from ._linsolve import ShiftedSolver, SplitSolver
+from ._linsolve import ShiftedSolver
 
 __all__ = ["RxdSystem", "system_for"]
 
@@ -30,8 +29,7 @@ def system_for(sim):
 class _Discret:
     """Cache of per-(species, region) discretizations during one build."""
 
-    def __init__(self, system=None):
-        self._system = system
+    def __init__(self):
         self._regions = {}
         self._sor = {}
         self._membranes = {}
@@ -39,11 +37,7 @@ class _Discret:
     def region(self, region):
         d = self._regions.get(id(region))
         if d is None:
-            if region.dimension == 3:
-                d = discretize3d(region, self._system.voxel_domain(region))
-            else:
-                d = discretize(region)
-            self._regions[id(region)] = d
+            d = self._regions[id(region)] = discretize(region)
         return d
 
     def __call__(self, sor):
@@ -69,8 +63,6 @@ class RxdSystem:
         self.species = []
         self.reactions = []
         self.built = False
-        self.solve_type = {}  # Section (or None: all) -> dimension, from set_solve_type
-        self._domains = {}  # voxel edge -> (fingerprint, VoxelDomain)
 
     # -- registration ----------------------------------------------------------------
     def add_species(self, s):
@@ -86,10 +78,9 @@ class RxdSystem:
     def prepare(self, model):
         from ._species import Parameter
 
-        disc = _Discret(self)
+        disc = _Discret()
         self._disc = disc
         self._tree = model.tree
-        self._node_tables = {}
         self.sors = []  # evolving species on regions, in state order
         self.psors = []  # parameters on regions
         self.sor_offset = {}
@@ -113,33 +104,25 @@ class RxdSystem:
         self.size = n
         self.pvals = np.zeros(p)
         # diffusion: constant conductance pairs per species on region
-        self.has_3d = any(isinstance(disc(sor), VoxelData) for sor in self.sors)
-        rows, cols, vals, gvals = [], [], [], []
-        self.volume = np.zeros(n)
+        rows, cols, vals = [], [], []
         for sor in self.sors:
-            data = disc(sor)
-            off = self.sor_offset[sor]
-            self.volume[off : off + data.n] = data.volume
             d = sor.species.d
             if d <= 0:
                 continue
-            i, j, g = diffusion_pairs3d(data, d) if isinstance(data, VoxelData) else diffusion_pairs(data, d)
+            data = disc(sor)
+            i, j, g = diffusion_pairs(data, d)
+            off = self.sor_offset[sor]
             vi, vj = data.volume[i], data.volume[j]
             # d c_i/dt += g (c_j - c_i) / V_i
             rows += [off + i, off + i, off + j, off + j]
             cols += [off + j, off + i, off + i, off + j]
             vals += [g / vi, -g / vi, g / vj, -g / vj]
-            gvals += [g, -g, g, -g]
         if rows:
-            ij = (np.concatenate(rows), np.concatenate(cols))
-            D = sp.csr_matrix((np.concatenate(vals), ij), shape=(n, n))
-            K = sp.csr_matrix((np.concatenate(gvals), ij), shape=(n, n)) if self.has_3d else None
+            D = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
         else:
             D = sp.csr_matrix((n, n))
-            K = sp.csr_matrix((n, n)) if self.has_3d else None
         D.sum_duplicates()
         self.D = D
-        self.K = K
         # reactions: instances -> node classes -> functions
         instances = []
         for r in self.reactions:
@@ -150,37 +133,6 @@ class RxdSystem:
         self._prepare_ions(model, disc)
         self._prepare_fluxes(model, [i for i in instances if i.reaction.membrane_flux])
         return n
-
-    # -- 3D ------------------------------------------------------------------------------
-    def _regions(self):
-        found = {}
-        for s in self.species:
-            for r in s.regions:
-                found.setdefault(id(r), r)
-        for rx in self.reactions:
-            for r in [getattr(rx, "membrane", None)] + list(getattr(rx, "regions", None) or []):
-                if r is not None:
-                    found.setdefault(id(r), r)
-        return list(found.values())
-
-    def voxel_domain(self, region):
-        """The voxelization shared by the 3D regions with ``region.dx`` (cached while the
-        sections' geometry stays the same)."""
-        dx = region.dx
-        secs, seen = [], set()
-        for r in self._regions():
-            if r.dimension == 3 and r.dx == dx:
-                for sec in r.secs:
-                    if sec not in seen:
-                        seen.add(sec)
-                        secs.append(sec)
-        if region.secs[0] not in seen:  # a region no species or reaction uses
-            secs = list(region.secs)
-        fp = _fingerprint(self.sim, secs)
-        got = self._domains.get(dx)
-        if got is None or got[0] != fp:
-            got = self._domains[dx] = (fp, voxel_domain(secs, dx))
-        return got[1]
 
     # -- ions ----------------------------------------------------------------------------
     def ion_charges(self):
@@ -217,45 +169,24 @@ class RxdSystem:
                     "cytosol nrn_region='i' (or 'o' outside), or rename the species"
                 )
         self.coupled = []  # (sor, ion, kind, rows, cable nodes, scale)
-        self._coupled1d = []  # (ion, kind, rows, cable nodes)
-        self.coupled3d = []  # (ion, kind, rows, voxel -> segment, segment nodes, volumes, sum of volumes)
+        tree = model.tree
         for sor in self.sors:
             r = sor.region
             if r.nrn_region is None or r.is_border or sor.species.name not in self.ion_charges():
                 continue
             data = disc(sor)
-            nodes = self._cable_nodes(data)
+            nodes = np.array([tree.node_of(data.secs[k], x) for k, x in zip(data.sec_id, data.x)], dtype=np.intp)
             z = sor.species.charge
             sign = -1.0 if r.nrn_region == "i" else 1.0
+            # d c/dt [mM/ms] = sign 1e4 i [mA/cm2] A [um2] / (z F V [um3])
+            scale = sign * 1e4 * data.area / (z * FARADAY * data.volume)
             kind = "ci" if r.nrn_region == "i" else "co"
             rows = self.sor_offset[sor] + np.arange(data.n)
-            if isinstance(data, VoxelData):
-                scale, seg_of, seg_nodes = _spread_current(data, nodes, model.area)
-                scale *= sign * 1e4 / (z * FARADAY)
-                vsum = np.bincount(seg_of, weights=data.volume, minlength=len(seg_nodes))
-                self.coupled3d.append((sor.species.name, kind, rows, seg_of, seg_nodes, data.volume, vsum))
-            else:
-                # d c/dt [mM/ms] = sign 1e4 i [mA/cm2] A [um2] / (z F V [um3])
-                scale = sign * 1e4 * data.area / (z * FARADAY * data.volume)
-                self._coupled1d.append((sor.species.name, kind, rows, nodes))
             self.coupled.append((sor, sor.species.name, kind, rows, nodes, scale))
-        # seg.cai etc. are the node's own storage in 1D; in 3D the segment's value is a
-        # mean over voxels, kept in the ion arrays (read only)
         self._ion_lookup = {}
-        for ion, kind, rows, nodes in self._coupled1d:
+        for sor, ion, kind, rows, nodes, _ in self.coupled:
             for row, node in zip(rows, nodes):
                 self._ion_lookup[(ion, kind, int(node))] = int(row)
-
-    def _cable_nodes(self, data):
-        """The cable node of every node of a discretization (its segment's node)."""
-        got = self._node_tables.get(id(data))
-        if got is None:
-            tree = self._tree
-            table = [np.asarray(tree.segment_nodes(sec), dtype=np.intp) for sec in data.secs]
-            start = np.concatenate([[0], np.cumsum([len(t) for t in table])])
-            got = np.concatenate(table)[start[data.sec_id] + data.seg_index] if data.n else np.zeros(0, np.intp)
-            self._node_tables[id(data)] = got
-        return got
 
     def _prepare_fluxes(self, model, instances):
         """Membrane currents carried by reactions with membrane_flux (per instance: one
@@ -263,6 +194,7 @@ class RxdSystem:
         import sympy
 
         self.fluxes = []
+        tree = model.tree
         for inst in instances:
             carriers = [(t, e) for t, e in inst.targets if t.region.nrn_region == "i" and t.species.charge]
             if not carriers:
@@ -289,7 +221,9 @@ class RxdSystem:
             for t, _ in carriers:
                 _, _, tidx = _target_idx_inst(inst, t)
                 data = self._disc(t)
-                nodes = self._cable_nodes(data)[tidx]
+                nodes = np.array(
+                    [tree.node_of(data.secs[data.sec_id[k]], data.x[k]) for k in tidx], dtype=np.intp
+                )
                 z = t.species.charge
                 sign = -1.0 if t.region.nrn_region == "i" else 1.0
                 # outward current [nA] = sign z F V [um3] 1e-6 dc/dt [mM/ms]
@@ -305,12 +239,9 @@ class RxdSystem:
 
     def write_ions(self, model):
         y = self.y
-        for ion, kind, rows, nodes in self._coupled1d:
-            model.ions[ion].array(kind)[nodes] = y[rows]
-        # 3D: a segment sees the volume-weighted mean of its voxels
-        for ion, kind, rows, seg_of, seg_nodes, vol, vsum in self.coupled3d:
-            total = np.bincount(seg_of, weights=vol * y[rows], minlength=len(seg_nodes))
-            model.ions[ion].array(kind)[seg_nodes] = total / vsum
+        for sor, ion, kind, rows, nodes, _ in self.coupled:
+            arrays = model.ions[ion]
+            arrays.array(kind)[nodes] = y[rows]
 
     def add_membrane_currents(self, model, i_total):
         if not self.fluxes:
@@ -398,55 +329,19 @@ class RxdSystem:
             nc.ent_pos = [pos(r_, c_) for r_, c_ in zip(nc.ent_rows, nc.ent_cols)]
         self._jdata = np.zeros(P.nnz)
         self._location = self._locations()
-        if self.has_3d:
-            place, agg = self._places()
-            mark = np.zeros(P.nnz, dtype=bool)
-            for p_ in [self._diag_pos] + [p for nc in self.classes for p in nc.ent_pos]:
-                mark[p_] = True
-            r_pos = np.flatnonzero(mark)
-            blocks = np.zeros(n, dtype=np.int64)
-            for k, sor in enumerate(self.sors):
-                blocks[self.sor_offset[sor] : self.sor_offset[sor] + self._disc(sor).n] = k
-            self._solver = SplitSolver(P, self.D, self.K, self.volume, blocks, r_pos, place, coarse_key=agg)
-        else:
-            self._solver = ShiftedSolver(P, location=self._location)
+        self._solver = ShiftedSolver(P, location=self._location)
         self._f = np.zeros(n)
 
     def _locations(self):
         """For every rxd state, the cable node of its segment (for ordering)."""
+        tree = self._tree
         out = np.zeros(self.size, dtype=np.int64)
         for sor in self.sors:
             data = self._disc(sor)
             off = self.sor_offset[sor]
-            out[off : off + data.n] = self._cable_nodes(data)
+            nodes = np.array([tree.node_of(data.secs[s], x) for s, x in zip(data.sec_id, data.x)])
+            out[off : off + data.n] = nodes
         return out
-
-    def _places(self):
-        """A place per rxd state: its voxel for 3D regions (states of regions on the same
-        voxel share it), its cable node (numbered after all voxels) in 1D; and an aggregate
-        label for the two-level diffusion solve (block of 4^3 voxels, per state)."""
-        place = np.zeros(self.size, dtype=np.int64)
-        agg = np.zeros(self.size, dtype=np.int64)
-        three = [(sor, self._disc(sor)) for sor in self.sors if isinstance(self._disc(sor), VoxelData)]
-        lo = np.min([d.ijk.min(axis=0) for _, d in three if d.n], axis=0) if three else np.zeros(3, np.int64)
-        hi = np.max([d.ijk.max(axis=0) for _, d in three if d.n], axis=0) + 1 if three else np.zeros(3, np.int64)
-        span = np.maximum(hi - lo, 1)
-        nvox = int(np.prod(span))
-        bspan = span // _COARSE_BLOCK + 1
-        nblk = int(np.prod(bspan))
-        for k, sor in enumerate(self.sors):
-            data = self._disc(sor)
-            off = self.sor_offset[sor]
-            sl = slice(off, off + data.n)
-            if isinstance(data, VoxelData):
-                q = data.ijk - lo
-                place[sl] = (q[:, 0] * span[1] + q[:, 1]) * span[2] + q[:, 2]
-                b = q // _COARSE_BLOCK
-                agg[sl] = k * nblk + (b[:, 0] * bspan[1] + b[:, 1]) * bspan[2] + b[:, 2]
-            else:
-                place[sl] = nvox + self._cable_nodes(data)
-                agg[sl] = len(self.sors) * nblk + np.arange(off, off + data.n)
-        return place, agg
 
     def atol_scales(self):
         """Each state's Species.atolscale (extension protocol)."""
@@ -598,48 +493,10 @@ class RxdSystem:
             solver.factor(self.local_jacobian(y), self.GAMMA * dt)
             self._since_factor = 0
             self._factor_dt = dt
-        if self.has_3d:
-            k1 = solver.solve(f, slot=0)
-            self.local_rhs(y + dt * k1, f)
-            k2 = solver.solve(f - 2.0 * k1, slot=1)
-        else:
-            k1 = solver.solve(f)
-            self.local_rhs(y + dt * k1, f)
-            k2 = solver.solve(f - 2.0 * k1)
+        k1 = solver.solve(f)
+        self.local_rhs(y + dt * k1, f)
+        k2 = solver.solve(f - 2.0 * k1)
         y += dt * (1.5 * k1 + 0.5 * k2)
-
-
-#: Voxels per edge of the blocks whose connected parts are the coarse unknowns of the
-#: two-level diffusion solve.
-_COARSE_BLOCK = 4
-
-
-def _spread_current(data, nodes, cable_area):
-    """3D ion coupling: each segment's current (density i times the cable's segment area)
-    spread over its voxels in proportion to their membrane area (by volume for a segment
-    whose voxels have none); returns per voxel A_seg w / V [1/um], with the segment index
-    of each voxel and the segments' cable nodes."""
-    seg_nodes, seg_of = np.unique(nodes, return_inverse=True)
-    mem = data.membrane_um2
-    msum = np.bincount(seg_of, weights=mem, minlength=len(seg_nodes))
-    vsum = np.bincount(seg_of, weights=data.volume, minlength=len(seg_nodes))
-    by_area = msum[seg_of] > 0
-    w = np.where(by_area, mem / np.where(by_area, msum[seg_of], 1.0), data.volume / vsum[seg_of])
-    # surface_fraction: the part of the membrane facing this compartment
-    scale = data.surface_fraction * cable_area[nodes] * w / data.volume
-    return scale, seg_of, seg_nodes
-
-
-def _fingerprint(sim, secs):
-    """What a voxelization depends on: the sections' 3-D points, lengths, diameters, nseg
-    and connections (all sections: layouts follow parents)."""
-    parts = [tuple(id(s) for s in secs)]
-    for s in sim.sections:
-        pts = np.array([[s.x3d(i), s.y3d(i), s.z3d(i), s.diam3d(i)] for i in range(s.n3d())])
-        parent = None if s.parent is None else (id(s.parent[0]), s.parent[1])
-        diam = np.array([seg.diam for seg in s])
-        parts.append((id(s), s.nseg, s.L, s.child_end, parent, pts.tobytes(), diam.tobytes()))
-    return tuple(parts)
 
 
 def _target_idx_inst(inst, t):
