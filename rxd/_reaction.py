@@ -5,7 +5,7 @@ class and then into vectorized functions.
 """
 
 from ._errors import RxdError
-from ._expr import Expr, Scheme, as_expr
+from ._expr import Scheme, as_expr
 from ._region import Region
 
 __all__ = ["Reaction", "Rate", "MultiCompartmentReaction"]

@@ -6,7 +6,7 @@ import numpy as np
 import sympy
 
 from ._errors import RxdError
-from ._expr import Expr, as_expr
+from ._expr import as_expr
 from ._region import Region
 
 __all__ = ["Species", "State", "Parameter", "SpeciesOnRegion"]
