@@ -12,6 +12,7 @@ Every assignment gets a fresh Python name (static single assignment), so that:
 An :class:`Emitter` writes one Python function body; the translator drives it.
 """
 
+import functools
 import keyword
 import re
 from dataclasses import dataclass
@@ -49,7 +50,6 @@ MATH = {
     "log1p": "np.log1p",
 }
 RESERVED = {"np", "v", "states", "params", "ions", "ctx", "out", "functools", "math"}
-_FUNCS = {}
 
 # precedences of generated Python expressions
 CMP, ADD, MUL, UNARY, POW, ATOM = 1, 2, 3, 4, 5, 6
@@ -75,10 +75,10 @@ def to_code(expr):
     return _Printer().doprint(expr)
 
 
+@functools.lru_cache(maxsize=None)
 def _sym_function(name):
-    if name not in _FUNCS:
-        _FUNCS[name] = sp.Function(name)
-    return _FUNCS[name]
+    """The sympy function standing for an NMODL FUNCTION (one object per name)."""
+    return sp.Function(name)
 
 
 @dataclass(frozen=True)
