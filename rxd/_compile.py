@@ -147,7 +147,7 @@ def _instance(reaction, home, resolved, sors, discret):
         )
     # order the instances by the first species' node order
     order = [k for k in datas[0].keys if k in common]
-    key = np.array([(a, b) for a, b in order], dtype=np.int64).tobytes()
+    key = np.array(order, dtype=np.int64).tobytes()  # (id(sec), segment) in 1D, (I, J, K) in 3D
     symbols = {}
     sub = {}
     for sym, sor in resolved.items():

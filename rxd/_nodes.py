@@ -72,7 +72,35 @@ class Node:
 
     @property
     def x3d(self):
-        return self.x * self.sec.L
+        """float [um]: in 3D the voxel centre's x; in 1D the distance along the section
+        (x L)."""
+        xyz = self._xyz()
+        return float(xyz[0]) if xyz is not None else self.x * self.sec.L
+
+    @property
+    def y3d(self):
+        """float [um]: the voxel centre's y (3D nodes only)."""
+        return float(self._xyz(required=True)[1])
+
+    @property
+    def z3d(self):
+        """float [um]: the voxel centre's z (3D nodes only)."""
+        return float(self._xyz(required=True)[2])
+
+    @property
+    def ijk(self):
+        """tuple of int: the voxel's global indices (3D nodes only); it spans
+        ``[i, i+1] dx`` in x, likewise y and z."""
+        self._xyz(required=True)
+        return tuple(int(v) for v in self._data.ijk[self._k])
+
+    def _xyz(self, required=False):
+        ijk = getattr(self._data, "ijk", None)
+        if ijk is None:
+            if required:
+                raise RxdError(f"{self!r} is a 1D node; voxel coordinates exist for 3D regions only")
+            return None
+        return (ijk[self._k] + 0.5) * self._data.voxel_dx
 
     @property
     def segment(self):
@@ -190,6 +218,33 @@ class NodeList(list):
     @property
     def segment(self):
         return [n.segment for n in self]
+
+    def value_to_grid(self):
+        """The values of 3D nodes on a dense array over their bounding box of voxels, NaN
+        elsewhere (NEURON's ``NodeList.value_to_grid``); index ``[i, j, k]`` is voxel
+        ``min(ijk) + (i, j, k)``. For several species on one grid (with its origin) see
+        :func:`rxd.value_to_grid`.
+
+        Returns
+        -------
+        ndarray, shape (nx, ny, nz) [mM]
+        """
+        from ._grid import nodes_to_grid
+
+        return nodes_to_grid(self)
+
+    def to_pyvista(self, *, fill=0.0):
+        """A ``pyvista.ImageData`` of the nodes (3D): one cell array per species (named
+        ``species[region]`` when a species has nodes in several regions), spacing and origin
+        in um, ``fill`` outside.
+
+        Returns
+        -------
+        pyvista.ImageData
+        """
+        from ._grid import to_pyvista
+
+        return to_pyvista(self, fill=fill)
 
     def __getitem__(self, key):
         item = super().__getitem__(key)

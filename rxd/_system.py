@@ -10,8 +10,10 @@ from cable._units import FARADAY
 
 from ._compile import lambdify_class, node_classes, resolve
 from ._discretize import SorData, diffusion_pairs, discretize
+from ._discretize3d import VoxelData, diffusion_pairs3d, discretize3d
 from ._errors import RxdError
 from ._linsolve import ShiftedSolver
+from ._system3d import System3D, spread_current
 
 __all__ = ["RxdSystem", "system_for"]
 
@@ -29,7 +31,8 @@ def system_for(sim):
 class _Discret:
     """Cache of per-(species, region) discretizations during one build."""
 
-    def __init__(self):
+    def __init__(self, system=None):
+        self._system = system
         self._regions = {}
         self._sor = {}
         self._membranes = {}
@@ -37,7 +40,11 @@ class _Discret:
     def region(self, region):
         d = self._regions.get(id(region))
         if d is None:
-            d = self._regions[id(region)] = discretize(region)
+            if region.dimension == 3:
+                d = discretize3d(region, self._system.voxel_domain(region))
+            else:
+                d = discretize(region)
+            self._regions[id(region)] = d
         return d
 
     def __call__(self, sor):
@@ -52,7 +59,7 @@ class _Discret:
         return m
 
 
-class RxdSystem:
+class RxdSystem(System3D):
     """Species, parameters and reactions of one simulation, and their compiled form.
 
     Implements the cable extension protocol (see ``cable._model.Model``).
@@ -63,6 +70,9 @@ class RxdSystem:
         self.species = []
         self.reactions = []
         self.built = False
+        self.solve_type = {}  # Section (or None: all) -> dimension, from set_solve_type
+        self._method3d = "auto"  # the 3D diffusion solve of the fixed step (set_solve_type)
+        self._domains = {}  # voxel edge -> (fingerprint, VoxelDomain)
 
     # -- registration ----------------------------------------------------------------
     def add_species(self, s):
@@ -78,9 +88,10 @@ class RxdSystem:
     def prepare(self, model):
         from ._species import Parameter
 
-        disc = _Discret()
+        disc = _Discret(self)
         self._disc = disc
         self._tree = model.tree
+        self._node_tables = {}
         self.sors = []  # evolving species on regions, in state order
         self.psors = []  # parameters on regions
         self.sor_offset = {}
@@ -104,25 +115,33 @@ class RxdSystem:
         self.size = n
         self.pvals = np.zeros(p)
         # diffusion: constant conductance pairs per species on region
-        rows, cols, vals = [], [], []
+        self.has_3d = any(isinstance(disc(sor), VoxelData) for sor in self.sors)
+        rows, cols, vals, gvals = [], [], [], []
+        self.volume = np.zeros(n)
         for sor in self.sors:
+            data = disc(sor)
+            off = self.sor_offset[sor]
+            self.volume[off : off + data.n] = data.volume
             d = sor.species.d
             if d <= 0:
                 continue
-            data = disc(sor)
-            i, j, g = diffusion_pairs(data, d)
-            off = self.sor_offset[sor]
+            i, j, g = diffusion_pairs3d(data, d) if isinstance(data, VoxelData) else diffusion_pairs(data, d)
             vi, vj = data.volume[i], data.volume[j]
             # d c_i/dt += g (c_j - c_i) / V_i
             rows += [off + i, off + i, off + j, off + j]
             cols += [off + j, off + i, off + i, off + j]
             vals += [g / vi, -g / vi, g / vj, -g / vj]
+            gvals += [g, -g, g, -g]
         if rows:
-            D = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+            ij = (np.concatenate(rows), np.concatenate(cols))
+            D = sp.csr_matrix((np.concatenate(vals), ij), shape=(n, n))
+            K = sp.csr_matrix((np.concatenate(gvals), ij), shape=(n, n)) if self.has_3d else None
         else:
             D = sp.csr_matrix((n, n))
+            K = sp.csr_matrix((n, n)) if self.has_3d else None
         D.sum_duplicates()
         self.D = D
+        self.K = K
         # reactions: instances -> node classes -> functions
         instances = []
         for r in self.reactions:
@@ -169,24 +188,45 @@ class RxdSystem:
                     "cytosol nrn_region='i' (or 'o' outside), or rename the species"
                 )
         self.coupled = []  # (sor, ion, kind, rows, cable nodes, scale)
-        tree = model.tree
+        self._coupled1d = []  # (ion, kind, rows, cable nodes)
+        self.coupled3d = []  # (ion, kind, rows, voxel -> segment, segment nodes, volumes, sum of volumes)
         for sor in self.sors:
             r = sor.region
             if r.nrn_region is None or r.is_border or sor.species.name not in self.ion_charges():
                 continue
             data = disc(sor)
-            nodes = np.array([tree.node_of(data.secs[k], x) for k, x in zip(data.sec_id, data.x)], dtype=np.intp)
+            nodes = self._cable_nodes(data)
             z = sor.species.charge
             sign = -1.0 if r.nrn_region == "i" else 1.0
-            # d c/dt [mM/ms] = sign 1e4 i [mA/cm2] A [um2] / (z F V [um3])
-            scale = sign * 1e4 * data.area / (z * FARADAY * data.volume)
             kind = "ci" if r.nrn_region == "i" else "co"
             rows = self.sor_offset[sor] + np.arange(data.n)
+            if isinstance(data, VoxelData):
+                scale, seg_of, seg_nodes = spread_current(data, nodes, model.area)
+                scale *= sign * 1e4 / (z * FARADAY)
+                vsum = np.bincount(seg_of, weights=data.volume, minlength=len(seg_nodes))
+                self.coupled3d.append((sor.species.name, kind, rows, seg_of, seg_nodes, data.volume, vsum))
+            else:
+                # d c/dt [mM/ms] = sign 1e4 i [mA/cm2] A [um2] / (z F V [um3])
+                scale = sign * 1e4 * data.area / (z * FARADAY * data.volume)
+                self._coupled1d.append((sor.species.name, kind, rows, nodes))
             self.coupled.append((sor, sor.species.name, kind, rows, nodes, scale))
+        # seg.cai etc. are the node's own storage in 1D; in 3D the segment's value is a
+        # mean over voxels, kept in the ion arrays (read only)
         self._ion_lookup = {}
-        for sor, ion, kind, rows, nodes, _ in self.coupled:
+        for ion, kind, rows, nodes in self._coupled1d:
             for row, node in zip(rows, nodes):
                 self._ion_lookup[(ion, kind, int(node))] = int(row)
+
+    def _cable_nodes(self, data):
+        """The cable node of every node of a discretization (its segment's node)."""
+        got = self._node_tables.get(id(data))
+        if got is None:
+            tree = self._tree
+            table = [np.asarray(tree.segment_nodes(sec), dtype=np.intp) for sec in data.secs]
+            start = np.concatenate([[0], np.cumsum([len(t) for t in table])])
+            got = np.concatenate(table)[start[data.sec_id] + data.seg_index] if data.n else np.zeros(0, np.intp)
+            self._node_tables[id(data)] = got
+        return got
 
     def _prepare_fluxes(self, model, instances):
         """Membrane currents carried by reactions with membrane_flux (per instance: one
@@ -194,7 +234,6 @@ class RxdSystem:
         import sympy
 
         self.fluxes = []
-        tree = model.tree
         for inst in instances:
             carriers = [(t, e) for t, e in inst.targets if t.region.nrn_region == "i" and t.species.charge]
             if not carriers:
@@ -221,9 +260,7 @@ class RxdSystem:
             for t, _ in carriers:
                 _, _, tidx = _target_idx_inst(inst, t)
                 data = self._disc(t)
-                nodes = np.array(
-                    [tree.node_of(data.secs[data.sec_id[k]], data.x[k]) for k in tidx], dtype=np.intp
-                )
+                nodes = self._cable_nodes(data)[tidx]
                 z = t.species.charge
                 sign = -1.0 if t.region.nrn_region == "i" else 1.0
                 # outward current [nA] = sign z F V [um3] 1e-6 dc/dt [mM/ms]
@@ -239,9 +276,12 @@ class RxdSystem:
 
     def write_ions(self, model):
         y = self.y
-        for sor, ion, kind, rows, nodes, _ in self.coupled:
-            arrays = model.ions[ion]
-            arrays.array(kind)[nodes] = y[rows]
+        for ion, kind, rows, nodes in self._coupled1d:
+            model.ions[ion].array(kind)[nodes] = y[rows]
+        # 3D: a segment sees the volume-weighted mean of its voxels
+        for ion, kind, rows, seg_of, seg_nodes, vol, vsum in self.coupled3d:
+            total = np.bincount(seg_of, weights=vol * y[rows], minlength=len(seg_nodes))
+            model.ions[ion].array(kind)[seg_nodes] = total / vsum
 
     def add_membrane_currents(self, model, i_total):
         if not self.fluxes:
@@ -314,12 +354,12 @@ class RxdSystem:
         P.sum_duplicates()
         P.sort_indices()
         self.pattern = P
-        row_of = np.repeat(np.arange(n), np.diff(P.indptr))
+        row_of = np.repeat(np.arange(n, dtype=np.int64), np.diff(P.indptr))
         keys = row_of * n + P.indices
         self._pat_rows, self._pat_cols = row_of, P.indices.copy()
 
-        def pos(rr, cc):
-            return np.searchsorted(keys, np.asarray(rr) * n + np.asarray(cc))
+        def pos(rr, cc):  # int64: row * n overflows int32 beyond 46341 states
+            return np.searchsorted(keys, np.asarray(rr, dtype=np.int64) * n + np.asarray(cc, dtype=np.int64))
 
         self._diag_pos = pos(np.arange(n), np.arange(n))
         Dc = self.D.tocoo()
@@ -329,26 +369,20 @@ class RxdSystem:
             nc.ent_pos = [pos(r_, c_) for r_, c_ in zip(nc.ent_rows, nc.ent_cols)]
         self._jdata = np.zeros(P.nnz)
         self._location = self._locations()
-        self._solver = ShiftedSolver(P, location=self._location)
+        if self.has_3d:
+            self._prepare_split(P)
+            self._solver = None
+        else:
+            self._solver = ShiftedSolver(P, location=self._location)
         self._f = np.zeros(n)
 
     def _locations(self):
         """For every rxd state, the cable node of its segment (for ordering)."""
-        tree = self._tree
         out = np.zeros(self.size, dtype=np.int64)
         for sor in self.sors:
             data = self._disc(sor)
             off = self.sor_offset[sor]
-            nodes = np.array([tree.node_of(data.secs[s], x) for s, x in zip(data.sec_id, data.x)])
-            out[off : off + data.n] = nodes
-        return out
-
-    def atol_scales(self):
-        """Each state's Species.atolscale (extension protocol)."""
-        out = np.ones(self.size)
-        for sor in self.sors:
-            off = self.sor_offset[sor]
-            out[off : off + self._disc(sor).n] = sor.species.atolscale
+            out[off : off + data.n] = self._cable_nodes(data)
         return out
 
     def locations(self):
@@ -429,24 +463,35 @@ class RxdSystem:
                 out.append(idx)
         return out
 
-    def local_rhs(self, y, out):
+    def local_rhs(self, y, out, diffusion=True, sources=True):
         """d/dt of the rxd states ``y`` into ``out`` (both of length ``size``), with the
-        membrane's ion currents (as the cable computed them last) as sources."""
-        out[:] = self.D @ y
+        membrane's ion currents (as the cable computed them last) as sources; without the
+        diffusion term or the sources when ``diffusion`` or ``sources`` is False."""
+        if diffusion:
+            out[:] = self.D @ y
+        else:
+            out.fill(0.0)
         for nc in self.classes:
             vals = nc.rhs_fn(*self._args(nc, y))
             for rows, v in zip(nc.rows, vals):
                 out[rows] += v
+        if sources:
+            self._add_sources(out)
+
+    def _add_sources(self, out):
+        """The ion currents' contributions [mM/ms] (constant while the cable's currents
+        are)."""
         if self.coupled:
             ions = self.model.ions
             for sor, ion, kind, rows, nodes, scale in self.coupled:
                 out[rows] += scale * ions[ion].i[nodes]
 
-    def local_jacobian(self, y):
+    def local_jacobian(self, y, diffusion=True):
         """Values of the Jacobian of ``local_rhs`` in the order of ``pattern`` (CSR data)."""
         J = self._jdata
         J.fill(0.0)
-        J[self._D_pos] += self._D_data
+        if diffusion:
+            J[self._D_pos] += self._D_data
         for nc in self.classes:
             if nc.jac_fn is None:
                 continue
@@ -481,8 +526,12 @@ class RxdSystem:
     def fixed_step(self, model, t, dt):
         """One fixed step of the rxd states by ROS2:
         (I - g dt J) k1 = f(y); (I - g dt J) k2 = f(y + dt k1) - 2 k1;
-        y += dt (3 k1 + k2) / 2, with g = 1 + 1/sqrt(2) and J the compiled Jacobian."""
+        y += dt (3 k1 + k2) / 2, with g = 1 + 1/sqrt(2) and J the compiled Jacobian.
+        With 3D regions, see :meth:`_fixed_step_3d`."""
         if self.size == 0:
+            return
+        if self.has_3d:
+            self._fixed_step_3d(dt)
             return
         y = self.y
         f = self._f
@@ -497,7 +546,6 @@ class RxdSystem:
         self.local_rhs(y + dt * k1, f)
         k2 = solver.solve(f - 2.0 * k1)
         y += dt * (1.5 * k1 + 0.5 * k2)
-
 
 def _target_idx_inst(inst, t):
     for s, info in inst.symbols.items():

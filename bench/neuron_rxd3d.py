@@ -1,0 +1,81 @@
+"""NEURON 9's 3-D rxd fixed step on the cylinder and the Y of bench_rxd3d.py (oracle only;
+the project never imports NEURON).
+
+Run from the repository root with the NEURON venv (NEURON 9.0.2, ``make neuron-venv``)::
+
+    NEURON_MODULE_OPTIONS=-nogui .venv-neuron/bin/python bench/neuron_rxd3d.py
+
+Prints exactly one line of JSON: {"neuron_version": ..., "cylinder_dx0.25": {"step_s": ...,
+"voxels": ..., "init_s": ...}, "y_dx0.25": {...}}. Each case runs in a fresh process
+(rxd keeps global state): ``rxd.set_solve_type(dimension=3)``, a Region over the sections
+with ``nrn_region='i'`` and dx = 0.25, ``ca`` (d = 0.6 um2/ms, charge 2, 1 mM where x < 2 um,
+else 1e-4) with a pump ``Rate(ca, -0.1 (ca - 1e-4))``, dt = 0.025 ms. ``init_s``: Region to
+the end of finitialize; ``step_s``: mean wall time of ``STEPS`` calls of fadvance.
+"""
+
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("NEURON_MODULE_OPTIONS", "-nogui")
+STEPS = 200
+
+
+def build(h, shape):
+    if shape == "cylinder":
+        s = h.Section(name="cyl")
+        s.pt3dadd(0, 0, 0, 2)
+        s.pt3dadd(20, 0, 0, 2)
+        return [s]
+    parent = h.Section(name="parent")
+    parent.pt3dadd(-10, 0, 0, 2)
+    parent.pt3dadd(0, 0, 0, 2)
+    secs = [parent]
+    for sign in (1, -1):
+        kid = h.Section(name=f"child{sign:+d}")
+        kid.pt3dadd(0, 0, 0, 2)
+        kid.pt3dadd(10 * math.cos(math.pi / 3), sign * 10 * math.sin(math.pi / 3), 0, 2)
+        kid.connect(parent(1))
+        secs.append(kid)
+    return secs
+
+
+def one(shape, dx):
+    from neuron import h, rxd
+
+    h.load_file("stdrun.hoc")
+    secs = build(h, shape)
+    rxd.set_solve_type(dimension=3)
+    t0 = time.perf_counter()
+    cyt = rxd.Region(secs, nrn_region="i", dx=dx)
+    ca = rxd.Species(cyt, d=0.6, name="ca", charge=2, initial=lambda nd: 1.0 if nd.x3d < 2 else 1e-4)
+    rxd.Rate(ca, -0.1 * (ca - 1e-4))
+    h.dt = 0.025
+    h.finitialize(-65)
+    init = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for _ in range(STEPS):
+        h.fadvance()
+    step = (time.perf_counter() - t0) / STEPS
+    return {"step_s": step, "init_s": init, "voxels": len(ca.nodes), "neuron_version": h.nrnversion()}
+
+
+def main():
+    if len(sys.argv) == 3:  # child: one case in a fresh NEURON
+        print(json.dumps(one(sys.argv[1], float(sys.argv[2]))))
+        return 0
+    out = {}
+    for shape in ("cylinder", "y"):
+        res = subprocess.run([sys.executable, __file__, shape, "0.25"], capture_output=True, text=True, check=True)
+        r = json.loads(res.stdout.strip().splitlines()[-1])
+        out["neuron_version"] = r.pop("neuron_version")
+        out[f"{shape}_dx0.25"] = r
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

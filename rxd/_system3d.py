@@ -1,0 +1,191 @@
+"""The 3D parts of the rxd system (a mixin of ``RxdSystem``): the voxelization shared by
+3D regions, the ion currents spread over voxels, and the fixed step's Strang splitting with
+its reaction and diffusion solvers (``rxd/_linsolve3d.py``). See ``docs/rxd3d.md``."""
+
+import numpy as np
+
+from ._discretize3d import VoxelData, voxel_domain
+from ._errors import RxdError
+from ._linsolve3d import DiffusionSolver, ReactionSolver
+
+__all__ = ["System3D", "spread_current"]
+
+
+class System3D:
+    """3D methods of :class:`rxd._system.RxdSystem`."""
+
+    def _regions(self):
+        found = {}
+        for s in self.species:
+            for r in s.regions:
+                found.setdefault(id(r), r)
+        for rx in self.reactions:
+            for r in [getattr(rx, "membrane", None)] + list(getattr(rx, "regions", None) or []):
+                if r is not None:
+                    found.setdefault(id(r), r)
+        return list(found.values())
+
+    def voxel_domain(self, region):
+        """The voxelization shared by the 3D regions with ``region.dx`` (cached while the
+        sections' geometry stays the same)."""
+        dx = region.dx
+        secs, seen = [], set()
+        for r in self._regions():
+            if r.dimension == 3 and r.dx == dx:
+                for sec in r.secs:
+                    if sec not in seen:
+                        seen.add(sec)
+                        secs.append(sec)
+        if region.secs[0] not in seen:  # a region no species or reaction uses
+            secs = list(region.secs)
+        fp = _fingerprint(self.sim, secs)
+        got = self._domains.get(dx)
+        if got is None or got[0] != fp:
+            got = self._domains[dx] = (fp, voxel_domain(secs, dx))
+        return got[1]
+
+    def _prepare_split(self, P):
+        """The two solvers of the 3D fixed step: reactions (I - c R, blocks per place) and
+        diffusion (I - c D over the diffusing states)."""
+        n = self.size
+        mark = np.zeros(P.nnz, dtype=bool)
+        for p_ in [self._diag_pos] + [p for nc in self.classes for p in nc.ent_pos]:
+            mark[p_] = True
+        self._r_pos = np.flatnonzero(mark)
+        self._rsolver = ReactionSolver(self._pat_rows[self._r_pos], self._pat_cols[self._r_pos], n)
+        self._dr = np.flatnonzero(self.K.diagonal() != 0)
+        dr = self._dr
+        self._dsolver = None
+        if len(dr):
+            ijk, agg = self._voxel_indices()
+            blocks = np.zeros(n, dtype=np.int64)
+            for k, sor in enumerate(self.sors):
+                blocks[self.sor_offset[sor] : self.sor_offset[sor] + self._disc(sor).n] = k
+            Kd = self.K[dr][:, dr].tocsr()
+            Kd.sum_duplicates()
+            self._Ddd = self.D[dr][:, dr].tocsr()
+            self._dsolver = DiffusionSolver(Kd, self.volume[dr], blocks[dr], ijk[dr], agg[dr], method=self.method3d)
+        self._d_step = None
+
+    @property
+    def method3d(self):
+        """str: how the 3D fixed step solves diffusion ("auto", "adi" or "cg"; see
+        ``rxd._linsolve3d``), set by ``rxd.set_solve_type(method=...)``."""
+        return self._method3d
+
+    @method3d.setter
+    def method3d(self, value):
+        self._method3d = value
+        if getattr(self, "_dsolver", None) is not None:
+            self._dsolver.method = value
+            self._d_step = None  # factor again at the next step
+
+    def _voxel_indices(self):
+        """Per rxd state: its voxel (I, J, K) for 3D regions (states of regions on the same
+        voxel share it); for 1D states distinct far-apart values (never neighbours). And an
+        aggregate label for the two-level CG solve (a block of 4^3 voxels per species on a
+        region; each 1D state alone)."""
+        ijk = np.zeros((self.size, 3), dtype=np.int64)
+        agg = np.zeros(self.size, dtype=np.int64)
+        nblk = 0
+        for k, sor in enumerate(self.sors):
+            data = self._disc(sor)
+            off = self.sor_offset[sor]
+            sl = slice(off, off + data.n)
+            if isinstance(data, VoxelData):
+                ijk[sl] = data.ijk
+                if data.n:
+                    b = (data.ijk - data.ijk.min(axis=0)) // _COARSE_BLOCK
+                    span = b.max(axis=0) + 1
+                    agg[sl] = nblk + (b[:, 0] * span[1] + b[:, 1]) * span[2] + b[:, 2]
+                    nblk += int(np.prod(span))
+            else:
+                ijk[sl, 0] = -(1 << 40) - 4 * np.arange(off, off + data.n)
+                agg[sl] = nblk + np.arange(data.n)
+                nblk += data.n
+        return ijk, agg
+
+    def _fixed_step_3d(self, dt):
+        """Strang splitting: half a step of the reactions, a whole step of diffusion with
+        the ion currents of diffusing species as constant sources, another half step of the
+        reactions; each part by ROS2 with its exact Jacobian (diffusion: up to the solver of
+        ``method3d``). A W = (I - c D)(I - c R) over the whole system is cheaper but was
+        measured unstable with a stiff buffer (kf 100 /mM/ms) at dt = 0.1 ms on a 3D
+        cylinder. The currents go with diffusion because they enter the membrane voxels,
+        some of them with little volume: split from diffusion, those would overshoot."""
+        src = np.zeros(self.size)
+        self._add_sources(src)
+        self._src_diffusing = src[self._dr]
+        src[self._dr] = 0.0
+        self._src_rest = src
+        self._since_factor += 1  # the reaction Jacobian: renewed every refactor_every steps
+        self._reaction_step(0.5 * dt)
+        self._diffusion_step(dt)
+        self._reaction_step(0.5 * dt)
+        if not np.all(np.isfinite(self.y)):
+            raise RxdError(
+                f"the 3D step (dt = {dt} ms, diffusion by {self._dsolver.used if self._dsolver else 'none'}) "
+                "produced values that are not finite; use a smaller dt, or "
+                "rxd.set_solve_type(method='cg') for long steps"
+            )
+
+    def _reaction_step(self, h):
+        y, f = self.y, self._f
+        self.local_rhs(y, f, diffusion=False, sources=False)
+        f += self._src_rest
+        solver = self._rsolver
+        if self._since_factor >= self.refactor_every or self._factor_dt != h:
+            solver.factor(self.local_jacobian(y, diffusion=False)[self._r_pos], self.GAMMA * h)
+            self._since_factor = 0
+            self._factor_dt = h
+        k1 = solver.solve(f)
+        self.local_rhs(y + h * k1, f, diffusion=False, sources=False)
+        f += self._src_rest
+        k2 = solver.solve(f - 2.0 * k1)
+        y += h * (1.5 * k1 + 0.5 * k2)
+
+    def _diffusion_step(self, h):
+        solver = self._dsolver
+        if solver is None:
+            return
+        if self._d_step != h:  # D is constant: factor once per dt
+            solver.factor(self.GAMMA * h)
+            self._d_step = h
+        D, dr, src = self._Ddd, self._dr, self._src_diffusing
+        yd = self.y[dr]
+        k1 = solver.solve(D @ yd + src, 0)
+        k2 = solver.solve(D @ (yd + h * k1) + src - 2.0 * k1, 1)
+        self.y[dr] = yd + h * (1.5 * k1 + 0.5 * k2)
+
+
+#: Voxels per edge of the blocks whose connected parts are the coarse unknowns of the
+#: two-level diffusion solve.
+_COARSE_BLOCK = 4
+
+
+def spread_current(data, nodes, cable_area):
+    """3D ion coupling: each segment's current (density i times the cable's segment area)
+    spread over its voxels in proportion to their membrane area (by volume for a segment
+    whose voxels have none); returns per voxel A_seg w / V [1/um], with the segment index
+    of each voxel and the segments' cable nodes."""
+    seg_nodes, seg_of = np.unique(nodes, return_inverse=True)
+    mem = data.membrane_um2
+    msum = np.bincount(seg_of, weights=mem, minlength=len(seg_nodes))
+    vsum = np.bincount(seg_of, weights=data.volume, minlength=len(seg_nodes))
+    by_area = msum[seg_of] > 0
+    w = np.where(by_area, mem / np.where(by_area, msum[seg_of], 1.0), data.volume / vsum[seg_of])
+    # surface_fraction: the part of the membrane facing this compartment
+    scale = data.surface_fraction * cable_area[nodes] * w / data.volume
+    return scale, seg_of, seg_nodes
+
+
+def _fingerprint(sim, secs):
+    """What a voxelization depends on: the sections' 3-D points, lengths, diameters, nseg
+    and connections (all sections: layouts follow parents)."""
+    parts = [tuple(id(s) for s in secs)]
+    for s in sim.sections:
+        pts = np.array([[s.x3d(i), s.y3d(i), s.z3d(i), s.diam3d(i)] for i in range(s.n3d())])
+        parent = None if s.parent is None else (id(s.parent[0]), s.parent[1])
+        diam = np.array([seg.diam for seg in s])
+        parts.append((id(s), s.nseg, s.L, s.child_end, parent, pts.tobytes(), diam.tobytes()))
+    return tuple(parts)
