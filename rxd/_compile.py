@@ -47,12 +47,6 @@ class Instance:
     n: int = 0
 
 
-def _segments(sor_nodes, sor):
-    """{(id(sec), seg index): node position} of a species on a region."""
-    d = sor_nodes[sor]
-    return d.lookup
-
-
 def resolve(reaction, discret):
     """The instances of one reaction (stage 1).
 
@@ -61,7 +55,7 @@ def resolve(reaction, discret):
     reaction : Reaction, Rate or MultiCompartmentReaction
     discret : callable sor -> SorData (with ``lookup``, ``volume``, ``area``, ``kind``)
     """
-    from ._species import Parameter, Species, SpeciesOnRegion
+    from ._species import Species
 
     if reaction.kind == "rate":
         exprs = [reaction.rate, as_expr(reaction.target)]
@@ -71,7 +65,6 @@ def resolve(reaction, discret):
     for e in exprs:
         atoms.update(e.atoms)
     unregioned = [a for a in atoms.values() if isinstance(a, Species)]
-    regioned = [a for a in atoms.values() if isinstance(a, SpeciesOnRegion)]
 
     if reaction.kind == "mcr":
         # a species without a region stands for its part on the membrane, or for its only region
@@ -169,7 +162,6 @@ def _instance(reaction, home, resolved, sors, discret):
         targets.append((tgt, rx(reaction.rate)))
     else:
         rate = rx(reaction.rate_expr())
-        n_inst = len(order)
         for side, sign in (("lhs", -1), ("rhs", 1)):
             for atom, nu in reaction.scheme.stoichiometry(side).items():
                 tsym = atom._symbol

@@ -9,7 +9,7 @@ from cable._ions import DEFAULT_IONS
 from cable._units import FARADAY
 
 from ._compile import lambdify_class, node_classes, resolve
-from ._discretize import SorData, diffusion_pairs, discretize
+from ._discretize import diffusion_pairs, discretize
 from ._discretize3d import VoxelData, diffusion_pairs3d, discretize3d
 from ._errors import RxdError
 from ._linsolve import ShiftedSolver
