@@ -187,9 +187,9 @@ class RxdSystem(System3D):
                     f"{[r.name for r in s.regions]} has nrn_region; give the region that is the "
                     "cytosol nrn_region='i' (or 'o' outside), or rename the species"
                 )
-        self.coupled = []  # (sor, ion, kind, rows, cable nodes, scale)
+        self.coupled = []  # (sor, ion, kind, rows as a slice, cable nodes, scale)
         self._coupled1d = []  # (ion, kind, rows, cable nodes)
-        self.coupled3d = []  # (ion, kind, rows, voxel -> segment, segment nodes, volumes, sum of volumes)
+        self.coupled3d = []  # (ion, kind, rows as a slice, voxels -> segment mean matrix, segment nodes)
         for sor in self.sors:
             r = sor.region
             if r.nrn_region is None or r.is_border or sor.species.name not in self.ion_charges():
@@ -204,12 +204,16 @@ class RxdSystem(System3D):
                 scale, seg_of, seg_nodes = spread_current(data, nodes, model.area)
                 scale *= sign * 1e4 / (z * FARADAY)
                 vsum = np.bincount(seg_of, weights=data.volume, minlength=len(seg_nodes))
-                self.coupled3d.append((sor.species.name, kind, rows, seg_of, seg_nodes, data.volume, vsum))
+                # segment value = sum over its voxels of (V_voxel / V_segment) y_voxel
+                mean = sp.csr_matrix(
+                    (data.volume / vsum[seg_of], (seg_of, np.arange(data.n))), shape=(len(seg_nodes), data.n)
+                )
+                self.coupled3d.append((sor.species.name, kind, _span(rows), mean, seg_nodes))
             else:
                 # d c/dt [mM/ms] = sign 1e4 i [mA/cm2] A [um2] / (z F V [um3])
                 scale = sign * 1e4 * data.area / (z * FARADAY * data.volume)
                 self._coupled1d.append((sor.species.name, kind, rows, nodes))
-            self.coupled.append((sor, sor.species.name, kind, rows, nodes, scale))
+            self.coupled.append((sor, sor.species.name, kind, _span(rows), nodes, scale))
         # seg.cai etc. are the node's own storage in 1D; in 3D the segment's value is a
         # mean over voxels, kept in the ion arrays (read only)
         self._ion_lookup = {}
@@ -279,9 +283,8 @@ class RxdSystem(System3D):
         for ion, kind, rows, nodes in self._coupled1d:
             model.ions[ion].array(kind)[nodes] = y[rows]
         # 3D: a segment sees the volume-weighted mean of its voxels
-        for ion, kind, rows, seg_of, seg_nodes, vol, vsum in self.coupled3d:
-            total = np.bincount(seg_of, weights=vol * y[rows], minlength=len(seg_nodes))
-            model.ions[ion].array(kind)[seg_nodes] = total / vsum
+        for ion, kind, rows, mean, seg_nodes in self.coupled3d:
+            model.ions[ion].array(kind)[seg_nodes] = mean @ y[rows]
 
     def add_membrane_currents(self, model, i_total):
         if not self.fluxes:
@@ -310,7 +313,7 @@ class RxdSystem(System3D):
         """Local indices of the states coupled to the membrane, and their cable nodes."""
         local, nodes = [], []
         for sor, ion, kind, rows, nd, _ in self.coupled:
-            local.append(rows)
+            local.append(np.arange(self.size)[rows])
             nodes.append(nd)
         if not local:
             return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
@@ -566,3 +569,11 @@ def _as_index(idx):
     if len(idx) and np.all(np.diff(idx) == 1):
         return slice(int(idx[0]), int(idx[-1]) + 1)
     return idx
+
+
+def _span(rows):
+    """The slice equal to a run of consecutive indices ``rows`` (faster to index with)."""
+    rows = np.asarray(rows)
+    if len(rows) and np.array_equal(rows, np.arange(rows[0], rows[0] + len(rows))):
+        return slice(int(rows[0]), int(rows[0]) + len(rows))
+    return rows
