@@ -10,17 +10,30 @@ __all__ = ["ArtificialCell", "NetStim", "IntFire1"]
 
 class ArtificialCell:
     """Base class: parameters as attributes, ``net_receive`` for events,
-    ``net_send(delay, flag)`` for self-events and ``net_event(t)`` for output spikes."""
+    ``net_send(delay, flag)`` for self-events and ``net_event(t)`` for output spikes.
+
+    Class attributes of a subclass: ``parameters`` (name -> default, settable with
+    keywords), ``variables`` (name -> value at creation: the ASSIGNED and STATE of an
+    NMODL ARTIFICIAL_CELL), ``n_weights`` (length of the weight list NetCons to it
+    carry) and ``default_sim`` (where ``cls()`` creates a cell; None: the default
+    simulation).
+    """
 
     parameters = {}
+    variables = {}
     n_weights = 1
+    default_sim = None
 
     def __init__(self, sim=None, **values):
+        if sim is None:
+            sim = type(self).default_sim
         if sim is None:
             from ._default import default_simulation
 
             sim = default_simulation()
         self.sim = sim
+        for name, default in self.variables.items():
+            setattr(self, name, default)
         for name, default in self.parameters.items():
             setattr(self, name, default)
         for name, value in values.items():
@@ -42,10 +55,12 @@ class ArtificialCell:
 
     def net_send(self, delay, flag):
         """Schedule a self-event ``delay`` ms from now with ``flag``."""
-        self._queue.push(self.sim.t + delay, ("self", self, flag))
+        self.net_send_at(self.sim.t + delay, flag)
 
-    def net_send_at(self, t, flag):
-        self._queue.push(t, ("self", self, flag))
+    def net_send_at(self, t, flag, weights=None):
+        """Schedule a self-event at time ``t`` [ms] with ``flag``; its NET_RECEIVE sees
+        ``weights`` (None: zeros)."""
+        self._queue.send_self(self, t, flag, weights)
 
     def net_event(self, t):
         """Emit an output spike at time t to every NetCon from this cell."""

@@ -142,15 +142,16 @@ class MechanismBlock:
 
     def initialize(self, vnodes, ions, ctx):
         """Set states to their initial values (the ``initial`` function, else ``inf``)."""
-        if not self.n_states:
+        if not self.n_states and self.spec.initial is None:
             return
         v = vnodes[self.index]
-        rates = self._rates(v, ions, ctx)
-        if isinstance(rates, tuple):
-            self._stacked[: len(rates[0])] = rates[0]
-        else:
-            for name, (inf, _) in rates.items():
-                self._sv[name][:] = inf
+        if self.n_states:
+            rates = self._rates(v, ions, ctx)
+            if isinstance(rates, tuple):
+                self._stacked[: len(rates[0])] = rates[0]
+            else:
+                for name, (inf, _) in rates.items():
+                    self._sv[name][:] = inf
         if self.spec.initial is not None:
             values = self.spec.initial(v, self.all_params(), self.ion_inputs(ions), ctx)
             for name, value in values.items():

@@ -116,6 +116,8 @@ class HocFacade:
         sim = object.__getattribute__(self, "_sim")
         if name in _FORWARDED:
             return getattr(sim, name)
+        if name in sim.loaded_classes:  # h.ExpSynMod(seg), h.IntFire1Mod() from load_mechanisms
+            return sim.loaded_classes[name]
         glob = _global_key(sim, name)
         if glob is not None:
             return sim.mech_globals[glob[0]][glob[1]]

@@ -7,6 +7,10 @@ under CVODE at the time interpolated linearly between the two steps around the
 crossing); every active NetCon from that source then sends an event that arrives at its
 target ``delay`` ms later carrying its ``weight``. The fixed step delivers, before each
 step, every event due by t + dt/2; CVODE stops exactly at each event time.
+
+Point processes and artificial cells also send events to themselves (NMODL ``net_send``,
+:meth:`EventQueue.send_self`) and to the NetCons whose source they are (``net_event``,
+:meth:`EventQueue.emit`).
 """
 
 import heapq
@@ -55,10 +59,7 @@ class NetCon:
             sim = default_simulation()
         self.sim = sim
         if target is not None and _receiver(target) is None:
-            raise CableError(
-                f"NetCon target {target!r} has no NET_RECEIVE; events can only go to synapses such as "
-                "ExpSyn, Exp2Syn or artificial cells (or use target=None)"
-            )
+            raise CableError(_no_receiver(target))
         if isinstance(source, Ref) and source.name != "v":
             raise CableError(f"NetCon source must be a membrane potential reference such as seg._ref_v, got {source!r}")
         self.source = source
@@ -109,7 +110,7 @@ class NetCon:
 
     def event(self, t, flag=None):
         """Send an event now that arrives at time ``t`` [ms] (NEURON's ``nc.event``)."""
-        self.sim._events.push(float(t), ("deliver", self, 0))
+        self.sim._events.push(float(t), ("deliver", self, 0, None))
 
     def valid(self):
         return 1 if self.source is not None and self.target is not None else 0
@@ -124,6 +125,21 @@ def _sim_of(obj):
     if seg is not None:
         return seg.sec.sim
     return getattr(obj, "sim", None)
+
+
+def _no_receiver(target):
+    """The error message for a NetCon to ``target``, which has no NET_RECEIVE."""
+    spec = getattr(target, "spec", None)
+    origin = getattr(spec, "origin", "")
+    if origin:  # translated from a mod file: point at it
+        return (
+            f"{origin}: NetCon target {target!r}: POINT_PROCESS {spec.name} has no NET_RECEIVE block, "
+            "so it cannot receive events (or use target=None)"
+        )
+    return (
+        f"NetCon target {target!r} has no NET_RECEIVE; events can only go to synapses such as "
+        "ExpSyn, Exp2Syn or artificial cells (or use target=None)"
+    )
 
 
 def _receiver(target):
@@ -199,6 +215,32 @@ class EventQueue:
                 self._by_object.setdefault(id(nc.source), []).append(nc)
         for cell in self.sim.artificial_cells:
             cell._initialize(self)
+        for pp in self.sim.point_processes:  # a translated INITIAL that sends events
+            run = getattr(pp.spec, "instance_initial", None)
+            if run is not None:
+                run(pp, self.sim.t)
+        self._initialize_weights()
+
+    def _initialize_weights(self):
+        """NEURON's finitialize, after the INITIAL blocks: each NetCon's weight list goes
+        through its target's NET_RECEIVE INITIAL block if there is one; otherwise the
+        entries after the first (per-connection state) are set to 0."""
+        for nc in self.netcons:
+            if nc.target is None:
+                continue
+            init = getattr(_receiver(nc.target), "net_init", None)
+            if init is not None:
+                init(nc.target, nc.weight, self.sim.t)
+            else:
+                for k in range(1, len(nc.weight)):
+                    nc.weight[k] = 0.0
+
+    def send_self(self, obj, t, flag, weights=None):
+        """A self-event (NMODL ``net_send``) to ``obj`` at time ``t`` [ms] with ``flag``;
+        ``weights`` is the weight list its NET_RECEIVE sees (None: zeros)."""
+        if weights is None:
+            weights = [0.0] * getattr(_receiver(obj), "n_weights", 1)
+        self.push(t, ("self", obj, flag, weights))
 
     # -- spikes ----------------------------------------------------------------------
     def spike(self, ncs, t):
@@ -208,7 +250,7 @@ class EventQueue:
                 if vec is not None:
                     vec.append(t)
             if nc._active and nc.target is not None:
-                self.push(t + nc._delay, ("deliver", nc, 0))
+                self.push(t + nc._delay, ("deliver", nc, 0, None))
 
     def emit(self, source, t):
         """An artificial cell or point process emits an event (net_event)."""
@@ -254,16 +296,19 @@ class EventQueue:
     # -- delivery --------------------------------------------------------------------
     def deliver_until(self, t_limit):
         """Deliver every event due at or before ``t_limit``; returns True when any
-        delivery reached a target (its state may have changed)."""
+        delivery reached a target whose state the integrator holds (a NetCon's target,
+        or a point process's self-event)."""
         changed = False
         while self._heap and self._heap[0][0] <= t_limit:
             t, _, action = heapq.heappop(self._heap)
-            kind, obj, flag = action
+            kind, obj, flag, weights = action
             if kind == "deliver":
                 target = obj.target
-                receiver = _receiver(target)
-                receiver.net_receive(target, tuple(obj.weight), flag, t)
+                # the NetCon's own list: NET_RECEIVE arguments after the first are
+                # per-connection state that the receiver may write
+                _receiver(target).net_receive(target, obj.weight, flag, t)
                 changed = True
-            else:  # a self-event of an artificial cell (net_send)
-                obj.net_receive(obj, (0.0,), flag, t)
+            else:  # a self-event (net_send)
+                _receiver(obj).net_receive(obj, weights, flag, t)
+                changed = changed or hasattr(obj, "seg")
         return changed

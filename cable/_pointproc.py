@@ -75,6 +75,15 @@ class PointProcessObject:
         """x of the location (NEURON's get_loc)."""
         return self.seg.x
 
+    def net_send_at(self, t, flag, weights=None):
+        """Schedule a self-event (NMODL ``net_send``) at time ``t`` [ms] with ``flag``;
+        its NET_RECEIVE sees ``weights`` (None: zeros)."""
+        self.seg.sec.sim._events.send_self(self, t, flag, weights)
+
+    def net_event(self, t):
+        """Emit an output event at time ``t`` [ms] to every NetCon from this point process."""
+        self.seg.sec.sim._events.emit(self, t)
+
 
 def make_point_class(spec):
     """A Python class for a point-process specification (``IClamp(seg, amp=...)``)."""

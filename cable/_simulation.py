@@ -142,6 +142,8 @@ class Simulation:
         self.extensions = []
         self._mechanisms = dict(BUILTIN)
         self.mech_globals = {name: dict(spec.globals) for name, spec in BUILTIN.items()}
+        #: Point-process and artificial-cell classes from load_mechanisms, by name (``h.Name``).
+        self.loaded_classes = {}
         self.celsius = float(celsius)
         self._dt = 0.025
         self.dt = dt

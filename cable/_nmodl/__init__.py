@@ -2,8 +2,9 @@
 
 ``load_mechanisms(path_or_dir, sim=None)`` parses each file (our own parser, see
 ``docs/nmodl.md`` for the subset), translates it into Python functions of the mechanism
-API (``cable.DensityMechanism`` / ``cable.PointProcess``) and caches the generated code
-by content hash, so that a second load is instant.
+API (``cable.DensityMechanism`` / ``cable.PointProcess``, with a scalar NET_RECEIVE for
+events) or into an artificial-cell class (``ARTIFICIAL_CELL``), and caches the
+generated code by content hash, so that a second load is instant.
 """
 
 import pathlib
@@ -29,9 +30,11 @@ def load_mechanisms(path_or_dir, sim=None, *, cache_dir=None):
 
     Returns
     -------
-    dict str -> DensityMechanism or PointProcess
-        By mechanism name (SUFFIX or POINT_PROCESS). With ``sim``, a point process maps to
-        the class that creates it (``cls(seg, amp=...)``; ``cls.spec`` is the spec).
+    dict str -> DensityMechanism, PointProcess or ArtificialCell subclass
+        By mechanism name (SUFFIX, POINT_PROCESS or ARTIFICIAL_CELL). With ``sim``, a
+        point process maps to the class that creates it (``cls(seg, amp=...)``;
+        ``cls.spec`` is the spec). An ARTIFICIAL_CELL is always a class
+        (``cls(sim=sim, tau=...)``); with ``sim``, ``cls()`` creates cells in ``sim``.
 
     Raises
     ------
@@ -64,15 +67,31 @@ def load_mechanisms(path_or_dir, sim=None, *, cache_dir=None):
     out = {}
     for f in files:
         spec = _load_file(f, cache_dir)
-        if spec.name in out:
-            raise CableError(f"load_mechanisms: mechanism {spec.name!r} is defined twice (second time in {f})")
-        out[spec.name] = spec
+        name = _name_of(spec)
+        if name in out:
+            raise CableError(f"load_mechanisms: mechanism {name!r} is defined twice (second time in {f})")
+        out[name] = spec
     if sim is not None:
         for name, spec in out.items():
+            if isinstance(spec, type):  # an ARTIFICIAL_CELL class
+                out[name] = sim.loaded_classes[name] = _bind_artificial(spec, sim)
+                continue
             registered = sim.register_mechanism(spec)
             if spec.is_point:
-                out[name] = registered
+                out[name] = sim.loaded_classes[name] = registered
     return out
+
+
+def _name_of(spec):
+    return spec.mechanism_name if isinstance(spec, type) else spec.name
+
+
+def _bind_artificial(cls, sim):
+    """A subclass of an ARTIFICIAL_CELL class whose cells belong to ``sim`` by default,
+    with the mechanism's GLOBALs in ``sim.mech_globals``."""
+    if cls.global_defaults:
+        sim.mech_globals.setdefault(cls.mechanism_name, dict(cls.global_defaults))
+    return type(cls.__name__, (cls,), {"default_sim": sim, "__doc__": cls.__doc__, "__module__": cls.__module__})
 
 
 def set_geometry(sim):
@@ -117,8 +136,8 @@ def _translate_text(text, filename, key):
 
 
 def parse_file(path):
-    """The syntax tree (:class:`cable._nmodl._ast.ModFile`) of a ``.mod`` file; its
-    ``net_receive`` holds a parsed NET_RECEIVE block, if any."""
+    """The syntax tree (:class:`cable._nmodl._ast.ModFile`) of a ``.mod`` file, unchecked
+    (its ``net_receive`` holds a parsed NET_RECEIVE block, if any)."""
     from ._parser import parse
 
     path = pathlib.Path(path)

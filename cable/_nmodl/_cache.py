@@ -4,7 +4,9 @@ this process or the next, neither parses nor translates.
 
 The cache directory is ``$RXDKIT_CACHE_DIR/nmodl`` if set, else
 ``$XDG_CACHE_HOME/rxdkit/nmodl``, else ``~/.cache/rxdkit/nmodl``. The key hashes the mod
-file's text and the translator's own source, so editing either retranslates.
+file's text, a format number and the source of the translator and of the modules its
+code calls (``cable/_mechanism.py``, ``cable/_artificial.py``), so editing any of them
+retranslates.
 """
 
 import functools
@@ -15,7 +17,7 @@ import tempfile
 
 from .._errors import CableError
 
-__all__ = ["cache_dir", "source_key", "cached_source", "exec_source"]
+__all__ = ["cache_dir", "source_key", "cached_source", "exec_source", "FORMAT"]
 
 
 def cache_dir():
@@ -28,10 +30,17 @@ def cache_dir():
     return base / "rxdkit" / "nmodl"
 
 
+#: Bumped when generated code changes shape without a change in the translator's source.
+FORMAT = 2
+#: Modules the generated code calls into, besides this package.
+_RUNTIME_MODULES = ("_mechanism.py", "_artificial.py")
+
+
 @functools.lru_cache(maxsize=1)
 def _translator_digest():
-    h = hashlib.sha256()
-    for path in sorted(pathlib.Path(__file__).parent.glob("*.py")):
+    h = hashlib.sha256(f"format {FORMAT}".encode())
+    here = pathlib.Path(__file__).parent
+    for path in sorted(here.glob("*.py")) + [here.parent / name for name in _RUNTIME_MODULES]:
         h.update(path.read_bytes())
     return h.hexdigest()
 

@@ -207,13 +207,20 @@ class Emitter:
         if cat == "state" and self.mode == "initial":
             self.module[name] = val
             return
+        if cat in ("range", "event") and self.mode == "initial":
+            # NEURON lets INITIAL change a RANGE PARAMETER (Exp2Syn's tau1) and set a value
+            # that NET_RECEIVE reads (Exp2Syn's factor); initial() returns both
+            self.module[name] = val
+            self.written.add(name)
+            return
         if cat in ("output", "scratch", "current"):
             self.module[name] = val
             self.written.add(name)
             return
         what = {
             "state": "a STATE outside INITIAL (states change only through their equations)",
-            "range": "a PARAMETER (parameters are inputs)",
+            "range": "a PARAMETER (parameters are inputs; INITIAL may set a RANGE PARAMETER)",
+            "event": "a value shared with NET_RECEIVE (only INITIAL and NET_RECEIVE may set it)",
             "global": "a PARAMETER (parameters are inputs)",
             "ion": "an ion variable that is only READ",
             "v": "the membrane potential",
@@ -358,6 +365,15 @@ class Emitter:
     solve_hook = None
 
     def _call_statement(self, call):
+        if call.name in ("net_send", "net_event", "net_move"):
+            if call.name == "net_move":
+                raise self.error(call.line, "net_move is not supported")
+            if self.mode == "initial" and self.info.is_point and not self.inlining:
+                return  # the scalar INITIAL (instance_initial) sends it, one instance at a time
+            raise self.error(
+                call.line,
+                f"{call.name} is allowed only in NET_RECEIVE and INITIAL (of a POINT_PROCESS or ARTIFICIAL_CELL)",
+            )
         cat = self.info.category(call.name)
         if cat == "procedure":
             self.inline(self.info.mod.procedures[call.name], call.args, call.line)

@@ -462,7 +462,8 @@ class _Parser:
         raise self.error(f"expected '=', \"'\" or '(' after {name!r}, found {self._shown()}")
 
     def _skip_unsupported(self, word, line):
-        """Skip a statement inside NET_RECEIVE that we only keep as a marker."""
+        """Skip a statement inside NET_RECEIVE (WATCH, FOR_NETCONS, ...), kept as a marker
+        that the translator reports with its line."""
         self.next()
         depth = 0
         while True:

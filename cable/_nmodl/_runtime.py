@@ -1,11 +1,19 @@
 """Helpers that the generated mechanism code calls: NEURON's TABLE (grid, build,
 linear interpolation), the per-instance store of ASSIGNED values that live from one
-block to the next, and the steady state of a KINETIC scheme (``SOLVE ... STEADYSTATE``).
+block to the next, the steady state of a KINETIC scheme (``SOLVE ... STEADYSTATE``),
+and for events the point-process specification that knows its mod file
+(:class:`ModPointProcess`) and ``net_send``.
 """
+
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
-__all__ = ["table_grid", "build_table", "lookup", "store", "keep", "steady_state"]
+from .._errors import CableError
+from .._mechanism import PointProcess
+
+__all__ = ["table_grid", "build_table", "lookup", "store", "keep", "steady_state", "ModPointProcess", "net_send"]
 
 _STORE_KEY = "_nmodl_store"
 
@@ -119,3 +127,41 @@ def steady_state(derivative, names, v, states, params, ions, ctx, tol=1e-12, max
         if np.all(np.abs(dx) <= tol * (1.0 + np.abs(np.array([x[k] for k in names]).T))):
             break
     return x
+
+
+@dataclass(frozen=True)
+class ModPointProcess(PointProcess):
+    """A :class:`PointProcess` translated from a mod file.
+
+    Parameters
+    ----------
+    origin : str
+        ``"file:line"`` of the POINT_PROCESS statement (named by errors such as a NetCon
+        to a point process without NET_RECEIVE).
+    net_init : callable, optional
+        ``net_init(obj, weights, t)``: the INITIAL block inside NET_RECEIVE, run for each
+        NetCon to ``obj`` at finitialize (``weights`` is that NetCon's weight list).
+    instance_initial : callable, optional
+        ``instance_initial(obj, t)``: the INITIAL block as scalar code, run per instance
+        after the vectorized ``initial`` when it sends events (``net_send``, ``net_event``).
+    """
+
+    origin: str = ""
+    net_init: Callable | None = None
+    instance_initial: Callable | None = None
+
+
+def net_send(obj, t, delay, flag, weights, where):
+    """NMODL ``net_send(delay, flag)`` at time ``t`` [ms]: a self-event to ``obj`` at
+    ``t + delay`` carrying ``flag`` and the weight list of the event being handled
+    (None from INITIAL: zeros).
+
+    Raises
+    ------
+    CableError
+        For a negative or non-finite delay, naming the mod file and line ``where``.
+    """
+    delay = float(delay)
+    if not delay >= 0.0 or not np.isfinite(delay):
+        raise CableError(f"{where}: net_send with delay {delay} ms at t = {t} ms: the delay must be >= 0 and finite")
+    obj.net_send_at(t + delay, flag, weights)

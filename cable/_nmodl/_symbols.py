@@ -1,6 +1,7 @@
 """What each name of an NMODL file is (parameter, state, ion variable, ...), and the
 declaration checks that need no statement: one mechanism kind, ions cable knows,
-USEION variables that belong to their ion, RANGE and GLOBAL names that are declared.
+USEION variables that belong to their ion, RANGE and GLOBAL names that are declared,
+NET_RECEIVE only where events can arrive (POINT_PROCESS, ARTIFICIAL_CELL).
 """
 
 import math
@@ -35,6 +36,7 @@ class MechInfo:
     filename: str
     name: str
     is_point: bool
+    is_artificial: bool = False
     electrode: bool = False
     ions: list = field(default_factory=list)  # (ion, read tuple, write tuple)
     range_params: dict = field(default_factory=dict)  # name -> default
@@ -48,6 +50,7 @@ class MechInfo:
     ion_reads: dict = field(default_factory=dict)  # name -> ion
     constants: dict = field(default_factory=dict)
     units: dict = field(default_factory=dict)
+    event_vars: tuple = ()  # ASSIGNED shared with NET_RECEIVE, kept per instance as parameters
 
     def where(self, line):
         return f"{self.filename}:{line}"
@@ -57,7 +60,7 @@ class MechInfo:
 
     def category(self, name):
         """One of 'v', 'ctx', 'geometry', 'const', 'range', 'global', 'state', 'ion',
-        'current', 'output', 'scratch', 'function', 'procedure', 'block' or None."""
+        'current', 'event', 'output', 'scratch', 'function', 'procedure', 'block' or None."""
         mod = self.mod
         if name == "v":
             return "v"
@@ -75,6 +78,8 @@ class MechInfo:
             return "range"
         if name in self.global_params:
             return "global"
+        if name in self.event_vars:
+            return "event"
         if name in self.outputs:
             return "output"
         if name in self.scratch:
@@ -116,12 +121,25 @@ def analyze(mod):
     """
     fn = mod.path
     if not mod.kind:
-        raise ModSyntaxError(f"{fn}:1: no SUFFIX or POINT_PROCESS in the NEURON block")
-    if mod.kind == "ARTIFICIAL_CELL":
+        raise ModSyntaxError(f"{fn}:1: no SUFFIX, POINT_PROCESS or ARTIFICIAL_CELL in the NEURON block")
+    if mod.kind == "ARTIFICIAL_CELL" and mod.net_receive is None:
         raise ModSyntaxError(
-            f"{fn}:{mod.kind_line}: ARTIFICIAL_CELL {mod.name} needs events (NET_RECEIVE), which are not supported yet"
+            f"{fn}:{mod.kind_line}: ARTIFICIAL_CELL {mod.name} needs events: it has no NET_RECEIVE block"
         )
-    info = MechInfo(mod=mod, filename=fn, name=mod.name, is_point=mod.kind == "POINT_PROCESS")
+    if mod.kind == "SUFFIX" and mod.net_receive is not None:
+        raise ModSyntaxError(
+            f"{fn}:{mod.net_receive.line}: NET_RECEIVE in a density mechanism (SUFFIX {mod.name}): "
+            "events arrive only at a POINT_PROCESS or an ARTIFICIAL_CELL"
+        )
+    info = MechInfo(
+        mod=mod,
+        filename=fn,
+        name=mod.name,
+        is_point=mod.kind == "POINT_PROCESS",
+        is_artificial=mod.kind == "ARTIFICIAL_CELL",
+    )
+    if info.is_artificial:
+        _artificial_checks(mod, info)
     _constants(mod, info)
     _ions(mod, info)
     _currents(mod, info)
@@ -153,9 +171,22 @@ def analyze(mod):
     info.units = {
         n: d.units for table in (mod.parameters, mod.assigned, mod.states) for n, d in table.items() if d.units
     }
-    if mod.net_receive is not None:
-        raise info.error(mod.net_receive.line, "NET_RECEIVE (events) is not supported yet")
     return info
+
+
+def _artificial_checks(mod, info):
+    """An ARTIFICIAL_CELL has no membrane: no ions, no currents, nothing to integrate."""
+    what = f"an ARTIFICIAL_CELL ({mod.name}) has no membrane"
+    if mod.useions:
+        raise info.error(mod.useions[0].line, f"USEION in {what}")
+    for name, line in mod.nonspecific + mod.electrode:
+        raise info.error(line, f"a current ({name}) in {what}")
+    if mod.breakpoint is not None:
+        raise info.error(
+            mod.breakpoint.line,
+            f"BREAKPOINT in an ARTIFICIAL_CELL ({mod.name}) is not supported: its state changes only at "
+            "events (write the analytic solution in NET_RECEIVE, as IntFire1 does)",
+        )
 
 
 def _constants(mod, info):
