@@ -36,7 +36,7 @@ class CvodeIntegrator:
         Relative tolerance (NEURON's default is 0).
     maxstep : float [ms]
         Largest step (0: unlimited).
-    linsolver : {'auto', 'band', 'sparse'}
+    linsolver : {'auto', 'band', 'sparse', 'schur'}
         CVODE's linear solver for systems of more than 64 equations. 'auto': the states
         are reordered by reverse Cuthill-McKee and, when the Jacobian then fits in a band
         of at most 24 off-diagonals, CVODE's band solver is used; otherwise its sparse
@@ -98,6 +98,15 @@ class CvodeIntegrator:
                 options.update(linsolver="band", lband=band, uband=band)
                 rhs = self._rhs_permuted
                 self.linsolver = f"band({band})"
+            elif linsolver == "schur":
+                self._prepare_schur()
+                options.update(
+                    linsolver="gmres",
+                    krylov_dim=5,
+                    precond=sksundae.cvode.CVODEPrecond(self._psetup, self._psolve, side="left"),
+                    jactimes=sksundae.cvode.CVODEJacTimes(None, self._jtimes),
+                )
+                self.linsolver = f"schur(band {self._schur.band})" if self._schur.use_band else "schur"
             else:
                 options.update(linsolver="sparse", sparsity=self.sparsity, jacfn=self._jac)
                 self.linsolver = "sparse"
@@ -283,6 +292,40 @@ class CvodeIntegrator:
             self._rhs(t, yt, self._fwork)
             JJ[p] = (self._fwork[rows] - yp[rows]) / h[cols]
         self._load(y)
+
+    # -- 'schur': exact preconditioner of GMRES with mechanism states eliminated ----------
+    def _prepare_schur(self):
+        from ._schur import SchurSolver
+
+        m, N = self.model, self.N
+        local = np.zeros(self.ncv, dtype=bool)
+        for b in m.blocks + m.pp_blocks:
+            start = self.nc + (b.offset - N)
+            local[start : start + b.n_states * b.n] = True
+        self._schur = SchurSolver(self.sparsity, local, self._locations())
+        self._JJ = np.zeros(self.sparsity.nnz)
+        self._Jmat = sp.csc_matrix((self._JJ, self.sparsity.indices, self.sparsity.indptr), shape=self.sparsity.shape)
+        self._Jmat.data = self._JJ  # products use the Jacobian of the last setup
+        self.njac = 0
+
+    def _psetup(self, t, y, yp, jok, jnew, gamma):
+        """CVODE's preconditioner setup: a new Jacobian unless ``jok``, then P = I - gamma J
+        factored."""
+        if jok:
+            jnew[0] = 0
+        else:
+            self._jac(t, y, yp, self._JJ)
+            self.njac += 1
+            jnew[0] = 1
+        self._schur.factor(self._JJ, gamma)
+
+    def _psolve(self, t, y, yp, rvec, zvec, gamma, delta, lr):
+        zvec[:] = self._schur.solve(rvec)
+
+    def _jtimes(self, t, y, yp, v, Jv):
+        """J v with the Jacobian of the last setup (a modified Newton iteration, as with
+        a direct solver): with P built from the same J, GMRES converges at once."""
+        Jv[:] = self._Jmat @ v
 
     # -- driving ---------------------------------------------------------------------
     def reinit(self):

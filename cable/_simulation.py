@@ -74,12 +74,14 @@ class CVodeSettings:
     def linsolver(self, name=None):
         """Get, or set with ``name``, CVODE's linear solver for systems of more than 64
         equations: 'auto' (a band solver when the states fit a narrow band, with CVODE's
-        difference-quotient Jacobian: fastest), 'band', or 'sparse' (SuperLU_MT with the
-        compiled Jacobian: slower, but its Newton corrections keep closed systems' mass
-        to rounding)."""
+        difference-quotient Jacobian: fastest), 'band', 'sparse' (SuperLU_MT with the
+        compiled Jacobian: its Newton corrections keep closed systems' mass to rounding),
+        or 'schur' (the same Jacobian; mechanism states eliminated per node and the rest
+        solved as a band, ``cable._schur``, inside CVODE's GMRES: for many channels on a
+        long cable)."""
         if name is not None:
-            if name not in ("auto", "band", "sparse"):
-                raise CableError(f"cvode.linsolver must be 'auto', 'band' or 'sparse', got {name!r}")
+            if name not in ("auto", "band", "sparse", "schur"):
+                raise CableError(f"cvode.linsolver must be 'auto', 'band', 'sparse' or 'schur', got {name!r}")
             self._linsolver = name
             self._sim._integrator = None
         return self._linsolver

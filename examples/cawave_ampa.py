@@ -61,7 +61,7 @@ FAST_ATOLSCALE = {"v": 1e4, "gates": 1e3}
 CHANNEL_STATES = {"cal": "m", "can": "mh", "cat": "mh", "cagk": "o", "kap": "nl", "kdr": "n", "na3": "mhs"}
 
 
-def run(config="AMPA0", tstop=12000.0, atol=1e-6, record_dt=5.0, cvode=True, dt=0.025, fast=False):
+def run(config="AMPA0", tstop=12000.0, atol=1e-6, record_dt=5.0, cvode=True, dt=0.025, fast=False, linsolver=None):
     """Run one configuration; returns a dict of numpy arrays and timings.
 
     ``fast`` loosens the variable step's absolute tolerance on the membrane potential and
@@ -75,11 +75,13 @@ def run(config="AMPA0", tstop=12000.0, atol=1e-6, record_dt=5.0, cvode=True, dt=
         sim.cvode.active(1)
         sim.cvode.atol(atol)
         if fast:
-            sim.cvode.linsolver("sparse")
+            sim.cvode.linsolver(linsolver or "sparse")
             sim.cvode.atolscale("v", FAST_ATOLSCALE["v"])
             for mech, states in CHANNEL_STATES.items():
                 for state in states:
                     sim.cvode.atolscale(f"{state}_{mech}", FAST_ATOLSCALE["gates"])
+        elif linsolver:
+            sim.cvode.linsolver(linsolver)
     dend, ca, cyt, er = m["dend"], m["ca"], m["cyt"], m["er"]
     c_nodes, e_nodes = ca[cyt].nodes, ca[er].nodes
     rec_c = [Vector().record(n._ref_concentration, record_dt) for n in c_nodes]
