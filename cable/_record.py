@@ -166,15 +166,20 @@ class Recorder:
 
     def __init__(self, sim):
         self.sim = sim
-        self.entries = []  # (vector, ref, Dt)
+        self._entries = {}  # id(vector) -> (vector, ref, Dt), in order of recording
         self._groups = {}
         self.intervals = []
         self._every = None
         self.needs_currents = False
 
     def add(self, vec, ref, Dt):
-        self.entries = [e for e in self.entries if e[0] is not vec]
-        self.entries.append((vec, ref, Dt))
+        self._entries.pop(id(vec), None)  # a vector records one thing: the last asked
+        self._entries[id(vec)] = (vec, ref, Dt)
+
+    @property
+    def entries(self):
+        """list of (vector, ref, Dt)."""
+        return list(self._entries.values())
 
     def start(self):
         """Resolve references (after a build) and clear the buffers; called by finitialize."""
