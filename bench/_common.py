@@ -19,10 +19,11 @@ def best_of(fn, repeats=3):
     return best
 
 
-def neuron_figures(script):
-    """Run ``bench/<script>`` in the NEURON venv and return its JSON line, or None when the
-    venv does not exist (``make neuron-venv`` creates it)."""
+def neuron_figures(script, *args):
+    """Run ``bench/<script> [args]`` in the NEURON venv and return its JSON line, or None
+    when the venv does not exist (``make neuron-venv`` creates it)."""
     if not NEURON_PYTHON.exists():
         return None
-    out = subprocess.run([str(NEURON_PYTHON), str(ROOT / "bench" / script)], capture_output=True, text=True, check=True)
+    cmd = [str(NEURON_PYTHON), str(ROOT / "bench" / script), *args]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -5,7 +5,9 @@ Run:  python bench/bench_cawave_ampa.py             (AMPA0: ours ~1 min, NEURON 
                                                      NEURON ~9 min)
 
 Ours is examples/cawave_ampa.py's run(config) with the default tolerances (fast=False) and
-with FAST_ATOLSCALE (fast=True); NEURON's side is bench/neuron_cawave_ampa.py in the NEURON
+with FAST_ATOLSCALE (fast=True), each with the default linear solver (no prefix / fast_)
+and with cvode.linsolver('schur') (schur_ / fast_schur_), and with ``--fixed DT`` on the
+fixed step (backward Euler, prefix fixed<DT>_; its "cvode_steps" is None); NEURON's side is bench/neuron_cawave_ampa.py in the NEURON
 venv (.venv-neuron; skipped when it does not exist), built on the same .mod files. All runs
 are sequential, one at a time. Prints ONE JSON line per config: build and run times [s],
 CVODE steps, wave speeds up/down [um/s], spike counts and first spike times [ms], V min/max
@@ -26,8 +28,11 @@ sys.path.insert(0, str(ROOT / "examples"))
 import cawave_ampa
 
 
-def ours(config, tstop, fast):
-    r = cawave_ampa.run(config, tstop=tstop, fast=fast)
+def ours(config, tstop, fast, linsolver=None, fixed_dt=None):
+    if fixed_dt is not None:
+        r = cawave_ampa.run(config, tstop=tstop, cvode=False, dt=fixed_dt)
+    else:
+        r = cawave_ampa.run(config, tstop=tstop, fast=fast, linsolver=linsolver)
     up, down = cawave_ampa.wave_speed(r["t"], r["c"])
     mid = r["c"].shape[1] // 2  # node 500 = dend(0.5)
     return dict(
@@ -75,18 +80,24 @@ def compare(prefix, d, ref):
     }
 
 
-def bench(config, tstop):
+def bench(config, tstop, fixed_dt=None):
     line = {"bench": "cawave_ampa", "config": config, "tstop": tstop, "load_avg_start": [round(x, 2) for x in os.getloadavg()]}
-    slow = ours(config, tstop, fast=False)
-    fast = ours(config, tstop, fast=True)
+    runs = {
+        "": ours(config, tstop, fast=False),
+        "schur_": ours(config, tstop, fast=False, linsolver="schur"),
+        "fast_": ours(config, tstop, fast=True),
+        "fast_schur_": ours(config, tstop, fast=True, linsolver="schur"),
+    }
+    if fixed_dt is not None:
+        runs[f"fixed{fixed_dt}_"] = ours(config, tstop, fast=False, fixed_dt=fixed_dt)
     ref = neuron(config, tstop)
-    line.update(summary("", slow))
-    line.update(summary("fast_", fast))
+    for prefix, d in runs.items():
+        line.update(summary(prefix, d))
     if ref is not None:
         line["neuron_version"] = ref["neuron_version"]
         line.update(summary("neuron_", ref))
-        line.update(compare("", slow, ref))
-        line.update(compare("fast_", fast, ref))
+        for prefix, d in runs.items():
+            line.update(compare(prefix, d, ref))
     line["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(line), flush=True)
 
@@ -95,10 +106,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ampa150", action="store_true", help="also run AMPA150 (tens of minutes)")
     parser.add_argument("--tstop", type=float, default=12000.0)
+    parser.add_argument("--fixed", type=float, default=None, metavar="DT",
+                        help="also ours on the fixed step (backward Euler) with this dt [ms]")
+    parser.add_argument("--skip-ampa0", action="store_true")
     args = parser.parse_args()
-    bench("AMPA0", args.tstop)
+    if not args.skip_ampa0:
+        bench("AMPA0", args.tstop, args.fixed)
     if args.ampa150:
-        bench("AMPA150", args.tstop)
+        bench("AMPA150", args.tstop, args.fixed)
 
 
 if __name__ == "__main__":

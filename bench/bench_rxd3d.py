@@ -1,6 +1,8 @@
 """3D rxd benchmark: fixed steps on voxels, and NEURON 9's 3D step on the same small shapes.
 
-Run:  python bench/bench_rxd3d.py [--quick]   (NEURON's side needs .venv-neuron: make neuron-venv)
+Run:  python bench/bench_rxd3d.py [--quick] [--neuron-cells]
+      (NEURON's side needs .venv-neuron: make neuron-venv; --neuron-cells also times NEURON
+      on the shared morphologies: about 8 min, 12 GB for tc200 at dx 0.25)
 
 Model everywhere: ``ca`` (d = 0.6 um2/ms, charge 2) in a 3D cytosol, 1 mM where x < 2 um
 (x < 20 um on the big grid), else 1e-4, with one reaction, a pump
@@ -14,6 +16,8 @@ Model everywhere: ``ca`` (d = 0.6 um2/ms, charge 2) in a 3D cytosol, 1 mM where 
                         dx = 0.25 (1.05e6 voxels): mean step [s] with each diffusion solver
   grid1e6_buffer_step_s_adi   the same grid with a buffer instead of the pump
                         (ca + buf <-> cabuf, kf 1 /mM/ms, kb 0.1 /ms: three species per voxel)
+  <cell>_dx<dx>_neuron  with --neuron-cells: NEURON's voxels, init_s, step_s on the same cell
+                        (Import3d; bench/neuron_rxd3d.py --cells) and ours / NEURON's
   cylinder_dx0.25, y_dx0.25   the cylinder (L 20, diam 2) and Y (3 x L 10, diam 2) of
                         tests/rxd/test_rxd3d.py: ours and, with .venv-neuron, NEURON's
                         (bench/neuron_rxd3d.py) voxels, init_s and step_s
@@ -89,8 +93,10 @@ def run(make, dx, *, x_hot=2.0, method="auto", buffer=False, steps=STEPS):
     return data.n, init, (time.perf_counter() - t0) / steps
 
 
-def main(quick=False):
+def main(quick=False, neuron_cells=False):
     line = {"bench": "rxd3d"}
+    # NEURON first (alone on the machine), ours after
+    ref = neuron_figures("neuron_rxd3d.py", *(["--cells"] if neuron_cells else []))
     for cell, fname in CELLS.items():
         path = MORPH / fname
         if not path.exists():
@@ -100,13 +106,19 @@ def main(quick=False):
             line[f"{cell}_dx{dx}_voxels"] = n
             line[f"{cell}_dx{dx}_init_s"] = round(init, 2)
             line[f"{cell}_dx{dx}_step_s"] = round(step, 4)
+            theirs = (ref or {}).get(f"{cell}_dx{dx}")
+            if theirs is not None:
+                line[f"{cell}_dx{dx}_neuron"] = {
+                    "voxels": theirs["voxels"], "init_s": round(theirs["init_s"], 2),
+                    "step_s": round(theirs["step_s"], 4), "ratio_init": round(init / theirs["init_s"], 3),
+                    "ratio_step": round(step / theirs["step_s"], 3),
+                }
     big = lambda sim: cylinder(sim, L=200.0, diam=10.0)
     n, init, step = run(big, 0.25, x_hot=20.0, method="adi")
     line.update(grid1e6_voxels=n, grid1e6_init_s=round(init, 2), grid1e6_step_s_adi=round(step, 4))
     if not quick:
         line["grid1e6_step_s_cg"] = round(run(big, 0.25, x_hot=20.0, method="cg")[2], 4)
         line["grid1e6_buffer_step_s_adi"] = round(run(big, 0.25, x_hot=20.0, method="adi", buffer=True)[2], 4)
-    ref = neuron_figures("neuron_rxd3d.py")
     if ref is not None:
         line["neuron_version"] = ref["neuron_version"]
     for shape, make in (("cylinder", cylinder), ("y", y_branch)):
@@ -115,11 +127,12 @@ def main(quick=False):
         if ref is not None:
             theirs = ref[f"{shape}_dx0.25"]
             entry.update(neuron_voxels=theirs["voxels"], neuron_init_s=round(theirs["init_s"], 3),
-                         neuron_step_s=round(theirs["step_s"], 6))
+                         neuron_step_s=round(theirs["step_s"], 6), ratio_init=round(init / theirs["init_s"], 3),
+                         ratio_step=round(step / theirs["step_s"], 3))
         line[f"{shape}_dx0.25"] = entry
     print(json.dumps(line))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(quick="--quick" in sys.argv))
+    sys.exit(main(quick="--quick" in sys.argv, neuron_cells="--neuron-cells" in sys.argv))
