@@ -131,6 +131,8 @@ class System3D:
 
     def _reaction_step(self, h):
         y, f = self.y, self._f
+        if getattr(self, "_w", None) is None or len(self._w) != len(y):
+            self._w = np.empty(len(y))
         self.local_rhs(y, f, diffusion=False, sources=False)
         f += self._src_rest
         solver = self._rsolver
@@ -139,10 +141,17 @@ class System3D:
             self._since_factor = 0
             self._factor_dt = h
         k1 = solver.solve(f)
-        self.local_rhs(y + h * k1, f, diffusion=False, sources=False)
+        w = np.multiply(k1, h, out=self._w)
+        w += y
+        self.local_rhs(w, f, diffusion=False, sources=False)
         f += self._src_rest
-        k2 = solver.solve(f - 2.0 * k1)
-        y += h * (1.5 * k1 + 0.5 * k2)
+        f -= k1
+        f -= k1
+        k2 = solver.solve(f)
+        k1 *= 1.5 * h
+        k2 *= 0.5 * h
+        y += k1
+        y += k2
 
     def _diffusion_step(self, h):
         solver = self._dsolver
