@@ -95,6 +95,9 @@ class _MechanismSpec:
     globals: Mapping[str, float] = field(default_factory=dict)
     units: Mapping[str, str] = field(default_factory=dict)
     conductance: Callable | None = None
+    jacobian: Callable | None = None
+    method: str = "derivimplicit"
+    conserved: Callable | None = None
 
     def __post_init__(self):
         _check_spec(self)
@@ -138,9 +141,10 @@ class DensityMechanism(_MechanismSpec):
         ``(inf, tau)``, two arrays of shape (k, n) for the first k states in declaration
         order, which saves work per step.
     derivative : callable, optional
-        ``derivative(v, states, params, ions, ctx) -> {state: dstate/dt}`` [1/ms] for
-        states not given by ``rates``; integrated by exponential Euler with a
-        numerical diagonal Jacobian on a fixed step, exactly by CVODE.
+        ``derivative(v, states, params, ions, ctx) -> {state: dstate/dt}`` [state/ms]
+        for states not given by ``rates``; on a fixed step they are advanced by backward
+        (implicit) Euler, x1 = x0 + dt f(x1, v1), solved by Newton's method (see
+        ``method``); CVODE integrates them exactly.
     initial : callable, optional
         ``initial(v, params, ions, ctx) -> {state: value}`` (NMODL ``INITIAL``).
     ions : tuple of IonUse
@@ -159,6 +163,24 @@ class DensityMechanism(_MechanismSpec):
         current is taken from it instead of NEURON's numerical difference
         (i(v + 0.001) - i(v)) / 0.001, which saves one evaluation per step; give it only
         where it is exact (currents linear in v, such as g (v - e)).
+    jacobian : callable, optional
+        ``jacobian(v, states, params, ions, ctx) -> (derivatives, entries)``: what
+        ``derivative`` returns, and ``{(state, other): d(dstate/dt)/d(other)}`` [1/ms]
+        (entries left out are 0), in one evaluation for the fixed step's Newton
+        iterations. Without it the Jacobian is taken by forward differences of
+        ``derivative`` (one more evaluation per state).
+    method : str
+        How the fixed step stops Newton's iterations on the backward Euler equations of
+        the ``derivative`` states: ``"derivimplicit"`` (default) when every correction
+        is at most 1e-10 of its state; ``"sparse"`` as NEURON's KINETIC schemes, when
+        the sum of |corrections| over an instance's states (conserved states included)
+        is at most 1e-6, or after 22 iterations, setting negative states to 0;
+        ``"sparse_linear"`` after one iteration (NEURON's rule for a scheme whose
+        reactions are all first order: exact when the equations are linear).
+    conserved : callable, optional
+        ``conserved(v, states, params, ions, ctx) -> {name: value}``: states eliminated by
+        a conservation law (NMODL CONSERVE), computed from the others; they are assigned
+        outputs, set after each fixed step.
     """
 
     is_point = False
@@ -195,9 +217,14 @@ class PointProcess(_MechanismSpec):
     is_point = True
 
 
+_METHODS = ("derivimplicit", "sparse", "sparse_linear")
+
+
 def _check_spec(spec):
     if not spec.name.isidentifier():
         raise CableError(f"mechanism name {spec.name!r} is not a Python identifier; use letters, digits, _")
+    if spec.method not in _METHODS:
+        raise CableError(f"mechanism {spec.name!r}: method {spec.method!r} is not one of {_METHODS}")
     if not callable(spec.current):
         raise CableError(f"mechanism {spec.name!r}: current must be a function, got {spec.current!r}")
     names = list(spec.parameters) + list(spec.states) + list(spec.assigned) + list(spec.nonspecific)

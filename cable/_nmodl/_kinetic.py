@@ -8,14 +8,80 @@ CONSERVE honoured as NEURON does, by replacing one state's equation.
   last state named replaced by ``sum(c_k vol_k x_k) = total`` (each state weighted by
   its COMPARTMENT volume). Here that state is eliminated: it is computed from the others
   wherever it is read, and reported as an assigned output.
+* The Jacobian NEURON's ``sparse`` method uses (:class:`Scheme`): each reaction's mass
+  action differentiated with its rates held fixed; a ``<<`` flux adds nothing.
 """
+
+from dataclasses import dataclass, field
 
 import sympy as sp
 
 from . import _ast as A
 from ._emit import ADD, MUL, POW, UNARY, Val, _E, _wrap, to_code
 
-__all__ = ["accumulate", "reaction", "compartment", "divided", "conserved_states", "eliminate"]
+__all__ = [
+    "Scheme",
+    "accumulate",
+    "reaction",
+    "compartment",
+    "divided",
+    "conserved_states",
+    "eliminate",
+    "has_prime",
+]
+
+
+@dataclass
+class Scheme:
+    """The Jacobian of a KINETIC block as NEURON's ``sparse`` builds it (nocmodl's
+    MATELM terms): ``terms[(row, column)]`` is the sympy sum d(row's reactions)/d(column)
+    with every rate held fixed (a rate that depends on a state is not differentiated) and
+    ``<<`` fluxes left out; COMPARTMENT volumes and CONSERVE are applied by the caller.
+
+    Attributes
+    ----------
+    terms : dict (str, str) -> sympy expression
+    linear : bool
+        Every ``<->`` reaction has one species with coefficient 1 on each side (NEURON
+        then takes a single Newton step).
+    exact : bool
+        False when a reaction sits inside ``if``/``else`` (no closed form is written then).
+    """
+
+    terms: dict = field(default_factory=dict)
+    linear: bool = True
+    exact: bool = True
+
+    def add(self, row, column, term):
+        self.terms[row, column] = self.terms.get((row, column), 0) + term
+
+    def record(self, em, stmt, kf, kb):
+        """The terms of one ``<->`` reaction with rate expressions ``kf``, ``kb`` (sympy)."""
+        if em._depth_if:
+            self.exact = False
+        if len(stmt.lhs) != 1 or len(stmt.rhs) != 1 or any(c != 1 for c, _ in stmt.lhs + stmt.rhs):
+            self.linear = False
+        syms = {n: em._from_val(em.read(n, stmt.line)).sym for _, n in stmt.lhs + stmt.rhs}
+        for side, rate, sign in ((stmt.lhs, kf, 1), (stmt.rhs, kb, -1)):
+            mono = sp.Mul(*[syms[n] ** c for c, n in side])
+            for column in dict.fromkeys(n for _, n in side):
+                dflux = sign * rate * sp.diff(mono, syms[column])
+                for c, row in stmt.lhs:
+                    self.add(row, column, -c * dflux)
+                for c, row in stmt.rhs:
+                    self.add(row, column, c * dflux)
+
+
+def has_prime(body):
+    """Whether a block has an ``x' = ...`` statement (at any depth of if/else)."""
+    for stmt in body:
+        if isinstance(stmt, A.Prime):
+            return True
+        if isinstance(stmt, A.If) and (has_prime(stmt.then) or has_prime(stmt.orelse)):
+            return True
+        if isinstance(stmt, A.Block) and has_prime(stmt.body):
+            return True
+    return False
 
 
 def accumulate(em, state, val, sign):
@@ -48,8 +114,12 @@ def reaction(em, stmt):
         flux = em.materialize("flux", em.expr(stmt.kf))
         accumulate(em, stmt.lhs[0][1], flux, "+")
         return
-    forward = _mass_action(em, em.expr(stmt.kf), stmt.lhs, stmt.line)
-    backward = _mass_action(em, em.expr(stmt.kb), stmt.rhs, stmt.line)
+    kf, kb = em.expr(stmt.kf), em.expr(stmt.kb)
+    forward = _mass_action(em, kf, stmt.lhs, stmt.line)
+    backward = _mass_action(em, kb, stmt.rhs, stmt.line)
+    scheme = getattr(em, "scheme", None)
+    if scheme is not None:
+        scheme.record(em, stmt, kf.sym, kb.sym)
     code = f"{_wrap(forward, ADD)} - {_wrap(backward, ADD + 1)}"
     vec = forward.vector or backward.vector
     flux = em.materialize("flux", _E(code, ADD, vec, forward.sym - backward.sym, forward.deps | backward.deps))

@@ -18,7 +18,7 @@ import sympy as sp
 from . import _ast as A
 from ._emit import Emitter, NonLinear, Val, to_code
 from ._events import artificial_source, point_event_source, scalar_initial, share_event_variables
-from ._kinetic import conserved_states, divided, eliminate
+from ._kinetic import Scheme, conserved_states, divided, eliminate, has_prime
 from ._symbols import analyze
 
 __all__ = ["translate"]
@@ -203,6 +203,8 @@ class _Generator:
         self.rates_states = ()
         self.derivative_states = ()
         self.has_conductance = False
+        self.has_jacobian = False
+        self.method = "derivimplicit"
         initial = info.mod.initial.body if info.mod.initial else ()
         self.needs_steady = any(isinstance(s, A.Solve) and s.steadystate for s in initial)
         if plan.block is not None and plan.block.kind == "KINETIC":
@@ -249,6 +251,8 @@ class _Generator:
     def _run(self, mode, body, key, kinetic=False):
         em = Emitter(self.info, mode, self.resolver, self.tables)
         em._kinetic = kinetic
+        if kinetic:
+            em.scheme = Scheme()
         em.statements(body)
         self.exposed[key] = set(em.exposed)
         self.written[key] = set(em.written)
@@ -299,7 +303,7 @@ class _Generator:
             src.append(_function("conductance", "v, states, params, ions, ctx, out", [ret], False))
         return src
 
-    # rates() and derivative()
+    # rates(), derivative(), jacobian(), conserved()
     def _state(self):
         plan = self.plan
         if plan.block is None:
@@ -324,8 +328,10 @@ class _Generator:
                         continue
                 except NonLinear:
                     pass
-            derivs[s] = d.code
+            derivs[s] = d
         self.rates_states, self.derivative_states = tuple(rates), tuple(derivs)
+        if kinetic and plan.method == "sparse":
+            self.method = "sparse_linear" if em.scheme.linear else "sparse"
         body = self._finish(em, [])
         out = []
         if self.needs_steady:
@@ -335,9 +341,62 @@ class _Generator:
             ret = "return {" + ", ".join(f'"{s}": ({inf}, {tau})' for s, (inf, tau) in rates.items()) + "}"
             out.append(_function("rates", "v, states, params, ions, ctx", body + [ret], em.uses_where))
         if derivs:
-            ret = "return {" + ", ".join(f'"{s}": {c}' for s, c in derivs.items()) + "}"
-            out.append(_function("derivative", "v, states, params, ions, ctx", body + [ret], em.uses_where))
+            values = "{" + ", ".join(f'"{s}": {d.code}' for s, d in derivs.items()) + "}"
+            args = "v, states, params, ions, ctx"
+            out.append(_function("derivative", args, body + ["return " + values], em.uses_where))
+            out += self._jacobian(em, derivs, body, values)
+        if self.eliminated:
+            out.append(self._conserved())
         return out
+
+    def _jacobian(self, em, derivs, body, values):
+        """``jacobian()`` (the derivatives ``values`` and d(x')/dx) when it has a closed
+        form: NEURON's for a KINETIC block, the exact one for a DERIVATIVE block."""
+        if self.plan.block.kind == "KINETIC":
+            entries = None if has_prime(self.plan.block.body) else self._kinetic_jacobian(em, tuple(derivs))
+        else:
+            entries = _exact_jacobian(em, derivs)
+        self.has_jacobian = entries is not None
+        if entries is None:
+            return []
+        terms = ", ".join(f'("{r}", "{c}"): {to_code(e)}' for (r, c), e in entries.items())
+        ret = f"return {values}, {{{terms}}}"
+        return [_function("jacobian", "v, states, params, ions, ctx", body + [ret], em.uses_where)]
+
+    def _kinetic_jacobian(self, em, names):
+        """NEURON's sparse Jacobian of the derivative states ``names`` (``{(row, column):
+        sympy}``): the scheme's terms with each conserved column replaced by the states it
+        is computed from, each row divided by its COMPARTMENT volume; None when the
+        scheme has no closed form."""
+        scheme = em.scheme
+        if not scheme.exact:
+            return None
+        out = {}
+
+        def add(row, column, term):
+            out[row, column] = out.get((row, column), 0) + term
+
+        for (row, column), term in scheme.terms.items():
+            if row not in names:
+                continue  # a conserved state (its equation is the law) or one without equation
+            if column in names:
+                add(row, column, term)
+            elif column in self.eliminated:
+                law = em.defs[em.bound[column].code]
+                for other in names:
+                    if other in em.bound:
+                        add(row, other, term * sp.diff(law, em.bound[other].sym))
+        for (row, column), term in list(out.items()):
+            if row in em.compartments:
+                out[row, column] = term / em.compartments[row].sym
+        return {key: term for key, term in out.items() if term != 0}
+
+    def _conserved(self):
+        """``conserved()``: the states CONSERVE eliminates, from the others."""
+        em = Emitter(self.info, "state", self.resolver, self.tables)
+        items = [(name, em.read(name, 0).code) for name in self.eliminated]
+        ret = ["return {" + ", ".join(f'"{k}": {c}' for k, c in items) + "}"]
+        return _function("conserved", "v, states, params, ions, ctx", em.prologue + em.lines + ret, em.uses_where)
 
     def _steady_state(self, em, stmt):
         """``SOLVE block STEADYSTATE method`` in INITIAL: Newton on the block's derivative."""
@@ -374,6 +433,28 @@ class _Generator:
         items += [(n, em.module[n].code) for n in (*info.range_params, *info.event_vars) if n in em.written]
         ret = ["return {" + ", ".join(f'"{k}": {c}' for k, c in items) + "}"]
         return [_function("initial", "v, params, ions, ctx", self._finish(em, []) + ret, em.uses_where)]
+
+
+def _exact_jacobian(em, derivs):
+    """``{(row, column): sympy}``: d(row')/d(column) by the chain rule through the
+    intermediates, for the states of ``derivs`` (``{state: Val}``); None when an
+    intermediate is opaque (an if/else merge) or a function has no known derivative."""
+    out = {}
+    for row, d in derivs.items():
+        for column in derivs:
+            if column not in em.bound:
+                continue  # the block never reads it
+            base = em.bound[column].code
+            try:
+                expanded = em.expand(d.sym, base)
+            except NonLinear:
+                return None
+            term = sp.diff(expanded, sp.Symbol(base))
+            if term.has(sp.Derivative, sp.Subs):
+                return None
+            if term != 0:
+                out[row, column] = term
+    return out
 
 
 def _E_item(py, key):
@@ -455,6 +536,12 @@ def _spec_source(info, gen, event_fields):
         fields.append("rates=rates")
     if gen.derivative_states:
         fields.append("derivative=derivative")
+        if gen.has_jacobian:
+            fields.append("jacobian=jacobian")
+        if gen.method != "derivimplicit":
+            fields.append(f"method={gen.method!r}")
+    if gen.eliminated:
+        fields.append("conserved=conserved")
     fields.append("initial=initial")
     if gen.has_conductance:
         fields.append("conductance=conductance")
