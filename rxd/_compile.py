@@ -101,13 +101,41 @@ def resolve(reaction, discret):
                 resolved[sym] = atom[home]
             else:
                 resolved[sym] = atom
-        sors = list(dict.fromkeys(resolved.values()))
-        if home is not None and reaction.kind == "mcr":
-            sors_with_home = sors + [_membrane_sor(home, discret)]
-        else:
-            sors_with_home = sors
-        instances.append(_instance(reaction, home, resolved, sors_with_home, discret))
+        found = []
+        membrane = reaction.membrane if home is not None and reaction.kind == "mcr" else None
+        for variant, mem in _variants(resolved, membrane, discret):
+            sors = list(dict.fromkeys(variant.values()))
+            if mem is not None:
+                sors.append(_membrane_sor(mem, discret))
+            inst = _instance(reaction, variant, sors, discret, may_skip=variant is not resolved)
+            if inst is not None:
+                found.append(inst)
+        if not found:
+            _no_common_sections(reaction, list(dict.fromkeys(resolved.values())))
+        instances += found
     return instances
+
+
+def _variants(resolved, membrane, discret):
+    """The symbol -> species-on-region maps (and membranes) to compile: ``resolved``
+    itself, or, when a region is hybrid, one map per dimension with the 1D (then the 3D)
+    part of each hybrid species on a region (``rxd._hybrid``)."""
+    parts = {sym: discret.parts(sor) for sym, sor in resolved.items()}
+    mparts = discret.region_parts(membrane) if membrane is not None else None
+    if not any(parts.values()) and mparts is None:
+        yield resolved, membrane
+        return
+    for k in (0, 1):  # 1D, 3D
+        variant = {sym: (sor if parts[sym] is None else parts[sym][k]) for sym, sor in resolved.items()}
+        yield variant, (membrane if mparts is None else mparts[k])
+
+
+def _no_common_sections(reaction, sors):
+    names = ", ".join(sorted({repr(s) for s in sors}))
+    raise RxdError(
+        f"{reaction!r}: its species live on regions that share no sections ({names}); "
+        "a reaction needs all its species on the same segments"
+    )
 
 
 class _MembraneSor:
@@ -125,7 +153,9 @@ def _membrane_sor(region, discret):
     return discret.membrane(region)
 
 
-def _instance(reaction, home, resolved, sors, discret):
+def _instance(reaction, resolved, sors, discret, may_skip=False):
+    """One instance over the nodes all ``sors`` share; None when they share none and
+    ``may_skip`` (a part of a hybrid region whose sections the others do not cover)."""
     from ._species import Parameter
 
     datas = [discret(s) for s in sors]
@@ -133,11 +163,20 @@ def _instance(reaction, home, resolved, sors, discret):
     for d in datas[1:]:
         common &= set(d.lookup)
     if not common:
-        names = ", ".join(sorted({repr(s) for s in sors}))
-        raise RxdError(
-            f"{reaction!r}: its species live on regions that share no sections ({names}); "
-            "a reaction needs all its species on the same segments"
-        )
+        shared = set(datas[0].secs)
+        for d in datas[1:]:
+            shared &= set(d.secs)
+        kinds = {hasattr(d, "ijk") for d in datas}
+        if shared and len(kinds) > 1:  # the same sections, 1D in one region and 3D in another
+            dims = ", ".join(f"{s!r} {'3D' if hasattr(d, 'ijk') else '1D'}" for s, d in zip(sors, datas))
+            raise RxdError(
+                f"{reaction!r}: on {sorted(x.name for x in shared)[:3]} its regions differ in "
+                f"dimension ({dims}); a reaction needs its regions 1D or 3D alike on each section: "
+                "give them the same rxd.set_solve_type (or the same Region(..., dimension=...))"
+            )
+        if not may_skip:
+            _no_common_sections(reaction, sors)
+        return None
     # order the instances by the first species' node order
     order = [k for k in datas[0].keys if k in common]
     key = np.array(order, dtype=np.int64).tobytes()  # (id(sec), segment) in 1D, (I, J, K) in 3D
@@ -170,7 +209,7 @@ def _instance(reaction, home, resolved, sors, discret):
                     raise RxdError(f"{reaction!r}: a Parameter cannot react")
                 scale = 1
                 if reaction.kind == "mcr":
-                    mem = discret(discret.membrane(reaction.membrane))
+                    mem = datas[-1]  # the membrane's own (last of sors)
                     area = np.array([mem.area[mem.lookup[k]] for k in order])
                     vol = np.array([discret(tgt).volume[discret(tgt).lookup[k]] for k in order])
                     if np.any(vol <= 0):

@@ -62,10 +62,10 @@ def _parts(items):
     out = []
     for it in items:
         if isinstance(it, SpeciesOnRegion):
-            out.append((it, None))
+            out.append((_voxel_part(it), None))
         elif isinstance(it, Species):
-            out += [(it[r], None) for r in it.regions if r.dimension == 3]
-            if not any(r.dimension == 3 for r in it.regions):
+            out += [(_voxel_part(it[r]), None) for r in it.regions if r.secs3d]
+            if not any(r.secs3d for r in it.regions):
                 raise RxdError(f"value_to_grid: {it!r} lives in no 3D region")
         elif isinstance(it, (NodeList, Node)):
             nodes = [it] if isinstance(it, Node) else it
@@ -80,6 +80,15 @@ def _parts(items):
     if not out:
         raise RxdError("value_to_grid: nothing to put on the grid (no nodes)")
     return out
+
+
+def _voxel_part(sor):
+    """The species on a region itself, or the 3D part of one on a hybrid region."""
+    from ._system import system_for
+
+    system = system_for(sor.species.sim)
+    system.sim._ensure_built()
+    return system.parts(sor)[-1]
 
 
 def _gather(parts, fill):

@@ -29,8 +29,9 @@ class Region:
     name : str, optional
     dimension : {None, 1, 3}, optional
         1: one node per segment; 3: one node per voxel of edge ``dx`` (see
-        ``docs/rxd3d.md``). None (default): as :func:`set_solve_type` chose for the
-        region's sections, else 1.
+        ``docs/rxd3d.md``). None (default): as :func:`set_solve_type` chose for each of
+        the region's sections, else 1; a region whose sections differ is hybrid (3D
+        voxels on some sections, 1D nodes on the others, joined where they meet).
     dx : float [um], optional
         Voxel edge of a 3D region (default 0.25 um, as NEURON).
 
@@ -95,28 +96,68 @@ class Region:
     @property
     def dimension(self):
         """int: 1 or 3. Set by ``Region(..., dimension=...)``, else by
-        :func:`set_solve_type` on the region's sections (all of them alike), else 1."""
-        if self._dimension is not None:
-            return self._dimension
-        from ._system import system_for
+        :func:`set_solve_type` on the region's sections (all of them alike), else 1.
 
-        chosen = system_for(self.sim).solve_type
-        dims = {chosen.get(s, chosen.get(None, 1)) for s in self.secs}
+        Raises
+        ------
+        RxdError
+            For a hybrid region (:attr:`is_hybrid`: some sections 3D, others 1D), which has
+            no single dimension.
+        """
+        dims = set(self._section_dims())
         if len(dims) > 1:
-            threes = [s.name for s in self.secs if chosen.get(s, chosen.get(None, 1)) == 3]
             raise RxdError(
-                f"{self!r}: set_solve_type made some of its sections 3D ({threes[:3]}...) and others "
-                "1D; a region is either 1D or 3D (hybrid 1D/3D regions are not supported): give all "
-                "its sections the same dimension, or pass Region(..., dimension=...)"
+                f"{self!r} is hybrid (3D on {[s.name for s in self.secs3d][:3]}, 1D on "
+                f"{[s.name for s in self.secs1d][:3]}) and has no single dimension: read "
+                "region.is_hybrid, region.secs3d and region.secs1d instead"
             )
         return dims.pop()
 
+    def _section_dims(self):
+        """The dimension of each section (explicit ``dimension``, else set_solve_type's)."""
+        if self._dimension is not None:
+            return [self._dimension] * len(self.secs)
+        from ._system import system_for
+
+        chosen = system_for(self.sim).solve_type
+        return [chosen.get(s, chosen.get(None, 1)) for s in self.secs]
+
+    @property
+    def is_hybrid(self):
+        """bool: some sections 3D (voxels) and others 1D (segments), as
+        ``set_solve_type(some_sections, dimension=3)`` makes them (see ``docs/rxd3d.md``).
+
+        Examples
+        --------
+        >>> import rxd
+        >>> from cable import Simulation
+        >>> sim = Simulation()
+        >>> soma, dend = sim.Section("soma", L=10, diam=10), sim.Section("dend", L=50, diam=1)
+        >>> _ = dend.connect(soma(1))
+        >>> rxd.set_solve_type([soma], dimension=3)
+        >>> cyt = rxd.Region([soma, dend])
+        >>> cyt.is_hybrid, [s.name for s in cyt.secs3d], [s.name for s in cyt.secs1d]
+        (True, ['soma'], ['dend'])
+        """
+        return len(set(self._section_dims())) > 1
+
+    @property
+    def secs3d(self):
+        """list of Section: the sections on which the region is 3D."""
+        return [s for s, d in zip(self.secs, self._section_dims()) if d == 3]
+
+    @property
+    def secs1d(self):
+        """list of Section: the sections on which the region is 1D."""
+        return [s for s, d in zip(self.secs, self._section_dims()) if d == 1]
+
     @property
     def dx(self):
-        """float [um] or None: the voxel edge of a 3D region (default 0.25); None in 1D."""
+        """float [um] or None: the voxel edge of the region's 3D sections (default 0.25);
+        None when it has none."""
         if self._dx is not None:
             return self._dx
-        return DEFAULT_DX if self.dimension == 3 else None
+        return DEFAULT_DX if 3 in self._section_dims() else None
 
     @property
     def is_border(self):
@@ -132,7 +173,9 @@ def set_solve_type(domain=None, dimension=None, *, method=None, sim=None):
 
     The choice is kept by the simulation's rxd system (not module-global) and applies to
     every region on those sections that was not given ``dimension`` explicitly, whether
-    created before or after this call.
+    created before or after this call. A region with sections of both kinds is hybrid
+    (NEURON's behaviour): voxels on its 3D sections, one node per segment on the others,
+    joined at the section ends where a 1D section meets a 3D one (``docs/rxd3d.md``).
 
     Parameters
     ----------

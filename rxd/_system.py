@@ -12,6 +12,7 @@ from ._compile import lambdify_class, node_classes, resolve
 from ._discretize import diffusion_pairs, discretize
 from ._discretize3d import VoxelData, diffusion_pairs3d, discretize3d
 from ._errors import RxdError
+from ._hybrid import SystemHybrid
 from ._linsolve import ShiftedSolver
 from ._system3d import System3D, spread_current
 
@@ -48,7 +49,16 @@ class _Discret:
         return d
 
     def __call__(self, sor):
-        return self.region(sor.region)
+        part = getattr(sor, "part", None)  # a part of a species on a hybrid region
+        return self.region(sor.region if part is None else part)
+
+    def parts(self, sor):
+        """The 1D and 3D parts of a species on a hybrid region, else None."""
+        return self._system._parts.get(sor)
+
+    def region_parts(self, region):
+        """The internal 1D and 3D regions of a hybrid region, else None."""
+        return self._system._part_regions_now.get(region)
 
     def membrane(self, region):
         from ._compile import _MembraneSor
@@ -59,7 +69,7 @@ class _Discret:
         return m
 
 
-class RxdSystem(System3D):
+class RxdSystem(System3D, SystemHybrid):
     """Species, parameters and reactions of one simulation, and their compiled form.
 
     Implements the cable extension protocol (see ``cable._model.Model``).
@@ -73,6 +83,10 @@ class RxdSystem(System3D):
         self.solve_type = {}  # Section (or None: all) -> dimension, from set_solve_type
         self._method3d = "auto"  # the 3D diffusion solve of the fixed step (set_solve_type)
         self._domains = {}  # voxel edge -> (fingerprint, VoxelDomain)
+        self._part_region_cache = {}  # hybrid Region -> (signature, (1D part, 3D part))
+        self._part_sor_cache = {}  # species on a hybrid region -> its two PartSors
+        self._parts = {}  # this build's hybrid species on regions -> their parts
+        self._part_regions_now = {}
 
     # -- registration ----------------------------------------------------------------
     def add_species(self, s):
@@ -98,20 +112,21 @@ class RxdSystem(System3D):
         self.psor_offset = {}
         n = 0
         p = 0
+        self._split_hybrid()
         for s in self.species:
             for r in s.regions:
-                sor = s[r]
-                data = disc(sor)
-                if isinstance(s, Parameter):
-                    self.psor_offset[sor] = p
-                    self.psors.append(sor)
-                    p += data.n
-                else:
-                    if r.is_border and s.d > 0:
-                        raise RxdError(f"{s!r} diffuses (d = {s.d}) but {r!r} is a border; use a State or d = 0")
-                    self.sor_offset[sor] = n
-                    self.sors.append(sor)
-                    n += data.n
+                for sor in self.parts(s[r]):
+                    data = disc(sor)
+                    if isinstance(s, Parameter):
+                        self.psor_offset[sor] = p
+                        self.psors.append(sor)
+                        p += data.n
+                    else:
+                        if r.is_border and s.d > 0:
+                            raise RxdError(f"{s!r} diffuses (d = {s.d}) but {r!r} is a border; use a State or d = 0")
+                        self.sor_offset[sor] = n
+                        self.sors.append(sor)
+                        n += data.n
         self.size = n
         self.pvals = np.zeros(p)
         # diffusion: constant conductance pairs per species on region
@@ -132,6 +147,7 @@ class RxdSystem(System3D):
             cols += [off + j, off + i, off + i, off + j]
             vals += [g / vi, -g / vi, g / vj, -g / vj]
             gvals += [g, -g, g, -g]
+        self._add_junctions(rows, cols, vals, gvals)
         if rows:
             ij = (np.concatenate(rows), np.concatenate(cols))
             D = sp.csr_matrix((np.concatenate(vals), ij), shape=(n, n))
@@ -404,6 +420,9 @@ class RxdSystem(System3D):
     def storage(self, sor, k):
         """(array, index) holding node k of a species (or parameter) on a region."""
         self.sim._ensure_built()
+        parts = self._parts.get(sor)
+        if parts is not None:  # the parts' nodes follow one another
+            sor, k = (parts[0], k) if k < self._disc(parts[0]).n else (parts[1], k - self._disc(parts[0]).n)
         if sor in self.sor_offset:
             return self.model.y, self.offset + self.sor_offset[sor] + k
         return self.pvals, self.psor_offset[sor] + k
@@ -412,8 +431,11 @@ class RxdSystem(System3D):
         from ._nodes import Node, NodeList
 
         self.sim._ensure_built()
-        data = self._disc(sor)
-        return NodeList([Node(sor, k, data) for k in range(data.n)])
+        out = NodeList()
+        for part in self.parts(sor):
+            data = self._disc(part)
+            out += [Node(part, k, data) for k in range(data.n)]
+        return out
 
     def initialize(self, model):
         for s in self.species:
@@ -424,8 +446,8 @@ class RxdSystem(System3D):
     def initialize_species(self, s):
         from ._species import Parameter
 
-        for r in s.regions:
-            sor = s[r]
+        for sor in [part for r in s.regions for part in self.parts(s[r])]:
+            r = sor.region
             data = self._disc(sor)
             if isinstance(s, Parameter):
                 arr, base = self.pvals, self.psor_offset[sor]

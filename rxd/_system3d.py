@@ -31,8 +31,8 @@ class System3D:
         dx = region.dx
         secs, seen = [], set()
         for r in self._regions():
-            if r.dimension == 3 and r.dx == dx:
-                for sec in r.secs:
+            if r.dx == dx:  # 3D regions, and the 3D sections of hybrid ones
+                for sec in r.secs3d:
                     if sec not in seen:
                         seen.add(sec)
                         secs.append(sec)
@@ -59,7 +59,9 @@ class System3D:
         if len(dr):
             ijk, agg = self._voxel_indices()
             blocks = np.zeros(n, dtype=np.int64)
-            for k, sor in enumerate(self.sors):
+            wholes = {}  # the parts of a species on a hybrid region share a block
+            for sor in self.sors:
+                k = wholes.setdefault(getattr(sor, "whole", sor), len(wholes))
                 blocks[self.sor_offset[sor] : self.sor_offset[sor] + self._disc(sor).n] = k
             Kd = self.K[dr][:, dr].tocsr()
             Kd.sum_duplicates()

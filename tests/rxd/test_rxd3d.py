@@ -81,7 +81,7 @@ def test_dimension_from_region_and_from_set_solve_type():
     assert late.dimension == 3  # applies to regions made before the call too
     assert rxd.Region([a], dimension=1).dimension == 1  # explicit wins
     rxd.set_solve_type(a, dimension=1)
-    with pytest.raises(rxd.RxdError, match="hybrid 1D/3D regions are not supported"):
+    with pytest.raises(rxd.RxdError, match="is hybrid .* has no single dimension"):
         _ = late.dimension
     other = Simulation()
     c = other.Section("c", L=5, diam=1)
