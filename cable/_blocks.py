@@ -67,6 +67,16 @@ class MechanismBlock:
         """Number of entries in the state vector."""
         return self.n_states * self.n
 
+    @property
+    def written_ions(self):
+        """The ions whose currents the block writes (``USEION x WRITE ix``)."""
+        return {ion for ion in self._ion_of if ion is not None}
+
+    @property
+    def ion_currents_read(self):
+        """The ions whose summed current the block reads (``USEION x READ ix``)."""
+        return {ion for ion, _, kind in self._ion_reads if kind == "i"}
+
     def state_slice(self, k):
         start = self.offset + k * self.n
         return slice(start, start + self.n)
@@ -137,6 +147,35 @@ class MechanismBlock:
         i_total[idx] += scale * i_sum
         if g_sum is not None:
             g_total[idx] += scale * g_sum
+
+    def current_terms(self, vnodes, ions, ctx):
+        """This block's membrane currents at ``vnodes``, written nowhere (the variable
+        step's Jacobian evaluates one block alone).
+
+        Parameters
+        ----------
+        vnodes : ndarray, shape (n_nodes,)
+            Potential of every node [mV].
+        ions : dict str -> IonArrays
+        ctx : Context
+
+        Returns
+        -------
+        total : ndarray, shape (n,)
+            Sum of the currents of every instance, electrode currents counted inward, in
+            the block's unit [mA/cm2 for density mechanisms, nA for point processes].
+        by_ion : dict str -> ndarray, shape (n,)
+            The current of each ion the block writes [same unit].
+        """
+        out = self.spec.current(vnodes[self.index], self._sv, self.all_params(), self.ion_inputs(ions), ctx)
+        total = np.zeros(self.n)
+        by_ion = {}
+        for name, ion in zip(self.current_names, self._ion_of):
+            total += out[name]
+            if ion is not None:
+                by_ion.setdefault(ion, np.zeros(self.n))[:] += out[name]
+        total *= self._sign
+        return total, by_ion
 
     # -- states --------------------------------------------------------------------
     def _rates(self, v, ions, ctx):
