@@ -6,8 +6,9 @@ Run:  python bench/bench_cawave_ampa.py             (AMPA0: ours ~1 min, NEURON 
 
 Ours is examples/cawave_ampa.py's run(config) with the default tolerances (fast=False) and
 with FAST_ATOLSCALE (fast=True), each with the default linear solver (no prefix / fast_)
-and with cvode.linsolver('schur') (schur_ / fast_schur_), and with ``--fixed DT`` on the
-fixed step (backward Euler, prefix fixed<DT>_; its "cvode_steps" is None); NEURON's side is bench/neuron_cawave_ampa.py in the NEURON
+and with cvode.linsolver('schur') (schur_ / fast_schur_; ``--settings`` picks some of the
+four), and with ``--fixed DT`` on the fixed step (backward Euler, prefix fixed<DT>_; its
+"cvode_steps" is None); NEURON's side is bench/neuron_cawave_ampa.py in the NEURON
 venv (.venv-neuron; skipped when it does not exist), built on the same .mod files. All runs
 are sequential, one at a time. Prints ONE JSON line per config: build and run times [s],
 CVODE steps, wave speeds up/down [um/s], spike counts and first spike times [ms], V min/max
@@ -80,14 +81,16 @@ def compare(prefix, d, ref):
     }
 
 
-def bench(config, tstop, fixed_dt=None):
+#: our variable-step settings: prefix -> (fast, linsolver)
+SETTINGS = {"": (False, None), "schur_": (False, "schur"), "fast_": (True, None), "fast_schur_": (True, "schur")}
+
+
+def bench(config, tstop, fixed_dt=None, settings=None):
     line = {"bench": "cawave_ampa", "config": config, "tstop": tstop, "load_avg_start": [round(x, 2) for x in os.getloadavg()]}
-    runs = {
-        "": ours(config, tstop, fast=False),
-        "schur_": ours(config, tstop, fast=False, linsolver="schur"),
-        "fast_": ours(config, tstop, fast=True),
-        "fast_schur_": ours(config, tstop, fast=True, linsolver="schur"),
-    }
+    runs = {}
+    for prefix, (fast, linsolver) in SETTINGS.items():
+        if settings is None or (prefix.rstrip("_") or "default") in settings:
+            runs[prefix] = ours(config, tstop, fast=fast, linsolver=linsolver)
     if fixed_dt is not None:
         runs[f"fixed{fixed_dt}_"] = ours(config, tstop, fast=False, fixed_dt=fixed_dt)
     ref = neuron(config, tstop)
@@ -109,11 +112,13 @@ def main():
     parser.add_argument("--fixed", type=float, default=None, metavar="DT",
                         help="also ours on the fixed step (backward Euler) with this dt [ms]")
     parser.add_argument("--skip-ampa0", action="store_true")
+    parser.add_argument("--settings", nargs="+", default=None, choices=["default", "schur", "fast", "fast_schur"],
+                        help="our variable-step settings to run (default: all four)")
     args = parser.parse_args()
     if not args.skip_ampa0:
-        bench("AMPA0", args.tstop, args.fixed)
+        bench("AMPA0", args.tstop, args.fixed, args.settings)
     if args.ampa150:
-        bench("AMPA150", args.tstop, args.fixed)
+        bench("AMPA150", args.tstop, args.fixed, args.settings)
 
 
 if __name__ == "__main__":
