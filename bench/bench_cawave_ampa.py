@@ -1,12 +1,13 @@
 """The electrical ModelDB 168874 model (AMPA0 / AMPA150): ours against NEURON 9.0.2.
 
 Run:  python bench/bench_cawave_ampa.py             (AMPA0: ours ~1 min, NEURON ~20 s)
-      python bench/bench_cawave_ampa.py --ampa150   (also AMPA150: ours ~3-15 min per setting,
-                                                     NEURON ~9 min)
+      python bench/bench_cawave_ampa.py --ampa150   (also AMPA150: ours ~2-10 min per setting,
+                                                     NEURON ~12 min)
+      python bench/bench_cawave_ampa.py --ampa150 --skip-ampa0 --settings fast_schur
 
 Ours is examples/cawave_ampa.py's run(config) with the default tolerances (fast=False) and
-with FAST_ATOLSCALE (fast=True), each with the default linear solver (no prefix / fast_)
-and with cvode.linsolver('schur') (schur_ / fast_schur_; ``--settings`` picks some of the
+with FAST_ATOLSCALE (fast=True), with the default linear solver ('auto', no prefix), 'sparse'
+(fast_) and cvode.linsolver('schur') (schur_ / fast_schur_; ``--settings`` picks some of the
 four), and with ``--fixed DT`` on the fixed step (backward Euler, prefix fixed<DT>_; its
 "cvode_steps" is None); NEURON's side is bench/neuron_cawave_ampa.py in the NEURON
 venv (.venv-neuron; skipped when it does not exist), built on the same .mod files. All runs
@@ -82,7 +83,7 @@ def compare(prefix, d, ref):
 
 
 #: our variable-step settings: prefix -> (fast, linsolver)
-SETTINGS = {"": (False, None), "schur_": (False, "schur"), "fast_": (True, None), "fast_schur_": (True, "schur")}
+SETTINGS = {"": (False, None), "schur_": (False, "schur"), "fast_": (True, "sparse"), "fast_schur_": (True, "schur")}
 
 
 def bench(config, tstop, fixed_dt=None, settings=None):
