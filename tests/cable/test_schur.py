@@ -99,22 +99,26 @@ def test_ampa150_first_spikes_with_schur_match_neuron():
     np.testing.assert_allclose(r["spikes"], [3000.1196, 3025.1578, 3050.1494], atol=0.1)
 
 
+def _long_hh_cable(linsolver):
+    """v at the far end of a 1000 um hh cable after a pulse at the near end (CVODE, atol
+    1e-6), and the simulation."""
+    sim = Simulation(celsius=6.3)
+    dend = sim.Section("dend", L=1000.0, diam=1.0, nseg=200)
+    dend.insert("hh")
+    sim.IClamp(dend(0.02), delay=1.0, dur=2.0, amp=0.5)
+    v = sim.record(dend(1.0), "v", 0.025)
+    sim.cvode.active(1)
+    sim.cvode.atol(1e-6)
+    sim.cvode.linsolver(linsolver)
+    sim.finitialize(-65.0)
+    sim.continuerun(20.0)
+    return v.as_numpy(), sim
+
+
 def test_schur_and_sparse_agree_on_a_long_hh_cable():
-    def run(linsolver):
-        sim = Simulation(celsius=6.3)
-        dend = sim.Section("dend", L=1000.0, diam=1.0, nseg=200)
-        dend.insert("hh")
-        sim.IClamp(dend(0.02), delay=1.0, dur=2.0, amp=0.5)
-        v = sim.record(dend(1.0), "v", 0.025)
-        sim.cvode.active(1)
-        sim.cvode.atol(1e-6)
-        sim.cvode.linsolver(linsolver)
-        sim.finitialize(-65.0)
-        sim.continuerun(20.0)
-        return v.as_numpy(), sim._integrator.linsolver
-    a, kind = run("schur")
-    b, _ = run("sparse")
-    assert kind.startswith("schur")
+    a, sim = _long_hh_cable("schur")
+    b, _ = _long_hh_cable("sparse")
+    assert sim._integrator.linsolver.startswith("schur")
     assert b.max() > 0  # the spike travelled to the far end
     # two solvers of the same Newton systems, both to atol 1e-6 mV per step: the traces
     # differ by the integration error (measured 1.3e-4 mV; 'sparse' and 'auto' differ by
@@ -147,23 +151,12 @@ def test_arnoldi_products_answered_by_identity(monkeypatch):
     (cable/_cvode.py): the run must be the one with every product solved."""
     from cable import _cvode
 
-    def run():
-        sim = Simulation(celsius=6.3)
-        dend = sim.Section("dend", L=1000.0, diam=1.0, nseg=200)
-        dend.insert("hh")
-        sim.IClamp(dend(0.02), delay=1.0, dur=2.0, amp=0.5)
-        v = sim.record(dend(1.0), "v", 0.025)
-        sim.cvode.active(1)
-        sim.cvode.atol(1e-6)
-        sim.cvode.linsolver("schur")
-        sim.finitialize(-65.0)
-        sim.continuerun(20.0)
-        return v.as_numpy(), sim._integrator.nshortcut, sim.cvode.statistics()["steps"]
-
-    a, shortcuts, steps = run()
+    a, sim_a = _long_hh_cable("schur")
     monkeypatch.setattr(_cvode, "_PRODUCT_ROUNDING", -1.0)  # never recognized: always solve
-    b, none, steps_b = run()
-    assert none == 0 and shortcuts > steps / 2  # about one per Newton iteration
+    b, sim_b = _long_hh_cable("schur")
+    steps = sim_a.cvode.statistics()["steps"]
+    assert sim_b._integrator.nshortcut == 0
+    assert sim_a._integrator.nshortcut > steps / 2  # about one per Newton iteration
     assert b.max() > 0
     # the same Newton corrections up to rounding: the traces may part only by rounding
     # amplified through the step-size choices (measured 9.4e-10 mV), far below the
