@@ -1,24 +1,24 @@
 """The linear solves of the 3D fixed step (see ``RxdSystem._fixed_step_3d``).
 
-With 3D regions the fixed step splits reactions from diffusion (Strang): a half step of
-everything but diffusion, a whole step of diffusion, another half step of the rest, each
-by ROS2 with its own exact Jacobian. The reaction Jacobian couples only states at one
-place, so ``I - c R`` is solved block by block (:class:`ReactionSolver`). The diffusion
-Jacobian D is constant and symmetric in the volume-weighted inner product: every solve
-is ``(V - c K) y = V b`` with K the symmetric conductance matrix [um3/ms] (K's columns sum to
-zero, so a solve keeps each species' total amount sum(V y) = sum(V b)) by
-:class:`DiffusionSolver`:
+With 3D regions the fixed step splits reactions from diffusion: a whole step of everything
+but diffusion (ROS2 with its exact Jacobian) and a whole step of diffusion, in alternating
+order. The reaction Jacobian couples only states at one place, so ``I - c R`` is solved
+block by block (:class:`ReactionSolver`). The diffusion Jacobian D is constant and
+symmetric in the volume-weighted inner product: every solve is ``(V - c K) y = V b`` with K
+the symmetric conductance matrix [um3/ms] (K's columns sum to zero, so a solve keeps each
+species' total amount sum(V y) = sum(V b)) by :class:`DiffusionSolver`:
 
-* "adi": W = (I - c D_x)(I - c D_y)(I - c D_z)(I - c D_rest), an approximate factorization
-  (ROS2 keeps its order with any W: it is a W-method; Verwer, Spee, Blom and Hundsdorfer
-  1999, SIAM J Sci Comput 20:1456). D_x holds the faces along x, ...; D_rest the bridges
-  of ``rxd._discretize3d`` and any 1D diffusion (a small sparse LU). The faces along one
-  axis join voxels into lines; laid end to end they make one tridiagonal system, factored
-  once per dt and solved by LAPACK (``dpttrs``). Cost: one pass over the voxels each way
-  per axis, whatever dt.
+* "adi": W = (I - c D_x)(I - c D_y)(I - c D_z)(I - c D_rest), an approximate factorization,
+  used with c = dt / 2 by Crank-Nicolson in delta form, W dy = dt (D y + s) (Beam and
+  Warming 1978, AIAA J 16:393; Douglas and Gunn 1964, Numer Math 6:428): W differs from
+  I - dt/2 D by O(dt^2) terms that act on dy = O(dt), so the step stays second order.
+  D_x holds the faces along x, ...; D_rest the bridges of ``rxd._discretize3d`` and any 1D
+  diffusion (a small sparse LU). The faces along one axis join voxels into lines; laid end
+  to end they make one tridiagonal system, factored once per dt and solved by LAPACK
+  (``dpttrs``). Cost: one pass over the voxels each way per axis, whatever dt.
   The factors do not commute where lines end at a staircase boundary: the splitting error
-  lives there, and for long steps (gamma dt D / dx^2 of order 50 and more) the step is
-  unstable.
+  lives there, and for long steps (dt D / dx^2 of order 20 and more) the step rings or
+  becomes unstable, hence "auto".
 * "cg": W = I - c D exactly, by conjugate gradients with a Jacobi preconditioner; when
   c K / V is large, an additive two-level preconditioner (constant on aggregates: the
   connected voxels of one species within a block of 4^3) keeps the iteration count nearly
@@ -78,7 +78,7 @@ class _AxisLines:
         if not len(y):
             return y
         x, info = lapack.dpttrs(self._d, self._e, y, overwrite_b=True)
-        return x
+        return x  # y itself (contiguous float64: LAPACK works in place)
 
 
 class _Lines:
@@ -135,6 +135,7 @@ class _Lines:
                                shape=(len(rows),) * 2).tocsc()
             self.rest = (rows, Kr, V[rows])
         self.V = V
+        self._work = None
 
     def factor(self, c):
         for ax in self.axes:
@@ -144,14 +145,30 @@ class _Lines:
             self._rest_lu = splu((sp.diags(v_rest) - c * k_rest).tocsc())
 
     def solve(self, b):
-        y = b
-        for ax, into in zip(self.axes, self.into):
-            y = ax.solve(ax.V * (y if into is None else y[into]))  # a new array: b is kept
-        x = y if self.back is None else y[self.back]
+        """x with W x = b (a new array)."""
+        return self.solve_vb(self.V * b).copy()
+
+    def solve_vb(self, vb):
+        """x with W x = V^-1 ``vb`` (``vb`` is overwritten; x is a work array of this
+        solver, valid until its next solve)."""
+        m = len(vb)
+        if self._work is None or len(self._work[0]) != m:
+            self._work = (np.empty(m), np.empty(m))
+        buf, other = self._work
+        y = vb
+        for k, (ax, into) in enumerate(zip(self.axes, self.into)):
+            if into is not None:
+                y = np.take(y, into, out=buf, mode="clip")  # clip: unbuffered (valid indices)
+                buf, other = other, buf
+            if k:
+                y *= ax.V
+            y = ax.solve(y)  # in place: y is vb or a work array
+        if self.back is not None:
+            y = np.take(y, self.back, out=buf, mode="clip")
         if self.rest is not None:
             rows, _, v_rest = self.rest
-            x[rows] = self._rest_lu.solve(v_rest * x[rows])
-        return x
+            y[rows] = self._rest_lu.solve(v_rest * y[rows])
+        return y
 
 
 def _is_identity(p):
@@ -303,10 +320,14 @@ class DiffusionSolver:
         """CG iterations of the last solves."""
         return self._cg.iterations if self._cg is not None else []
 
-    def factor(self, c):
-        use = self.method
-        if use == "auto":
-            use = "adi" if c * self.rate_median <= self.adi_max else "cg"
+    def pick(self, c):
+        """The method ("adi" or "cg") that :meth:`factor` uses at ``c`` [ms]."""
+        if self.method == "auto":
+            return "adi" if c * self.rate_median <= self.adi_max else "cg"
+        return self.method
+
+    def factor(self, c, use=None):
+        use = use or self.pick(c)
         if use == "adi":
             if self._adi is None:
                 self._adi = _Lines(self.K, self.V, self._ijk, self._blocks)
@@ -323,6 +344,11 @@ class DiffusionSolver:
         if self.used == "adi":
             return self._adi.solve(b)
         return self._cg.solve(b, slot)
+
+    def solve_vb(self, vb):
+        """y with (I - c D) y = V^-1 ``vb`` by "adi" (``vb`` is overwritten; y is valid
+        until the next solve)."""
+        return self._adi.solve_vb(vb)
 
 
 class ReactionSolver:
@@ -344,6 +370,7 @@ class ReactionSolver:
         r = self.rows
         # a diagonal over one run of states: index by a slice
         self._rix = slice(int(r[0]), int(r[0]) + len(r)) if len(r) and np.array_equal(r, np.arange(r[0], r[0] + len(r))) else r
+        self._all = isinstance(self._rix, slice) and self._rix == slice(0, n)  # the diagonal covers every state
 
     def factor(self, R, c):
         if not np.any(R):
@@ -355,11 +382,13 @@ class ReactionSolver:
             self._R = ("blocks", self._blocks)
 
     def solve(self, b):
-        x = np.array(b, dtype=float)
         if self._R is None:
-            return x
+            return np.array(b, dtype=float)
         kind, R = self._R
         if kind == "diag":
+            if self._all:
+                return np.divide(b, R)
+            x = np.array(b, dtype=float)
             x[self._rix] /= R
             return x
-        return R.solve(x)
+        return R.solve(b)  # a copy

@@ -442,6 +442,7 @@ class RxdSystem(System3D, SystemHybrid):
             self.initialize_species(s)
         self._since_factor = self.refactor_every
         self._factor_dt = None
+        self._parity = 0  # the 3D step's alternating splitting starts with the reactions
 
     def initialize_species(self, s):
         from ._species import Parameter
