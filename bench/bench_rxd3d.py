@@ -22,7 +22,7 @@ Model everywhere: ``ca`` (d = 0.6 um2/ms, charge 2) in a 3D cytosol, 1 mM where 
                         tests/rxd/test_rxd3d.py: ours and, with .venv-neuron, NEURON's
                         (bench/neuron_rxd3d.py) voxels, init_s and step_s
 Steps are averaged over ``STEPS`` fixed steps after two warm-up steps (the reaction
-Jacobian is renewed every 5 half steps, included).
+Jacobian is renewed every 5 steps, included).
 """
 
 import json
