@@ -104,8 +104,13 @@ class _Lines:
             key = lo.astype(np.int64) * m + hi
             srt = np.argsort(key)
             key, gs = key[srt], g[sel][srt]
-            others = [b for b in range(3) if b != a]
-            order = np.lexsort((ijk[:, a], ijk[:, others[1]], ijk[:, others[0]], blocks))
+            # lines in order of the other two coordinates, the faster one being the axis
+            # before (z for x: the states' own order): neighbouring lines then read
+            # neighbouring places of the previous layout (x -> y reorder 3.3 -> 1.3 ms on
+            # mp_ma at dx 0.25). Lines are independent: their order changes no number.
+            fast = (a - 1) % 3 if a else 2
+            slow = 3 - a - fast
+            order = np.lexsort((ijk[:, a], ijk[:, fast], ijk[:, slow], blocks))
             u, w = order[:-1], order[1:]
             link = np.zeros(max(m - 1, 0))
             if len(key):
