@@ -375,7 +375,8 @@ class ReactionSolver:
         r = self.rows
         # a diagonal over one run of states: index by a slice
         self._rix = slice(int(r[0]), int(r[0]) + len(r)) if len(r) and np.array_equal(r, np.arange(r[0], r[0] + len(r))) else r
-        self._all = isinstance(self._rix, slice) and self._rix == slice(0, n)  # the diagonal covers every state
+        # the diagonal covers every state: solve by one division
+        self._all = isinstance(self._rix, slice) and self._rix == slice(0, n)
 
     def factor(self, R, c):
         if not np.any(R):

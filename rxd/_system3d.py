@@ -119,8 +119,8 @@ class System3D:
         """Alternating Lie splitting of reactions and diffusion: a whole step of the
         reactions then a whole step of diffusion, at the next step diffusion first (second
         order over every pair of steps; measured errors 1.2 to 2.3 times those of Strang's
-        half steps, for half the reaction work: docs/rxd3d.md). Reactions by ROS2 with their exact
-        Jacobian. Diffusion (with the ion currents of the diffusing species as constant
+        half steps, for half the reaction work: docs/rxd3d.md). Reactions by ROS2 with
+        their exact Jacobian. Diffusion (with the ion currents of the diffusing species as constant
         sources) by :meth:`_diffusion_step`. A W = (I - c D)(I - c R) over the whole system
         is cheaper but was measured unstable with a stiff buffer (kf 100 /mM/ms) at
         dt = 0.1 ms on a 3D cylinder. The currents go with diffusion because they enter the
