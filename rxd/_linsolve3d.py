@@ -149,10 +149,6 @@ class _Lines:
             _, k_rest, v_rest = self.rest
             self._rest_lu = splu((sp.diags(v_rest) - c * k_rest).tocsc())
 
-    def solve(self, b):
-        """x with W x = b (a new array)."""
-        return self.solve_vb(self.V * b).copy()
-
     def solve_vb(self, vb):
         """x with W x = V^-1 ``vb`` (``vb`` is overwritten; x is a work array of this
         solver, valid until its next solve)."""
@@ -344,10 +340,9 @@ class DiffusionSolver:
         self.used = use
 
     def solve(self, b, slot=0):
-        """y with (I - c D) y = b (approximately for "adi"); ``slot`` names the right-hand
-        side (ROS2's stage) whose last solution starts CG."""
-        if self.used == "adi":
-            return self._adi.solve(b)
+        """y with (I - c D) y = b by "cg" (ROS2's stages; "adi" is used in delta form by
+        :meth:`solve_vb`); ``slot`` names the right-hand side whose last solution starts
+        CG."""
         return self._cg.solve(b, slot)
 
     def solve_vb(self, vb):

@@ -512,17 +512,20 @@ class RxdSystem(System3D, SystemHybrid):
             for sor, ion, kind, rows, nodes, scale in self.coupled:
                 out[rows] += scale * ions[ion].i[nodes]
 
-    def local_jacobian(self, y, diffusion=True):
+    def local_jacobian(self, y):
         """Values of the Jacobian of ``local_rhs`` in the order of ``pattern`` (CSR data)."""
         J = self._jdata
         J.fill(0.0)
-        if diffusion:
-            J[self._D_pos] += self._D_data
-        for nc in self.classes:
+        J[self._D_pos] += self._D_data
+        return self._add_reaction_jacobian(J, [nc.ent_pos for nc in self.classes], y)
+
+    def _add_reaction_jacobian(self, J, positions, y):
+        """Add the node classes' Jacobian entries at ``y`` into ``J``, class k's entries at
+        ``positions[k]`` (one index array per entry); returns ``J``."""
+        for nc, ent in zip(self.classes, positions):
             if nc.jac_fn is None:
                 continue
-            vals = nc.jac_fn(*self._args(nc, y))
-            for pos, v in zip(nc.ent_pos, vals):
+            for pos, v in zip(ent, nc.jac_fn(*self._args(nc, y))):
                 J[pos] += v
         return J
 

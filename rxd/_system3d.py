@@ -171,18 +171,12 @@ class System3D:
     def _reaction_jacobian(self, y):
         """The values of the reaction Jacobian on its own pattern (``_r_pos`` of the
         system's), without the diffusion entries."""
-        J = self._jr
-        J.fill(0.0)
-        for nc, ent in zip(self.classes, self._ent_rpos):
-            if nc.jac_fn is None:
-                continue
-            for pos, v in zip(ent, nc.jac_fn(*self._args(nc, y))):
-                J[pos] += v
-        return J
+        self._jr.fill(0.0)
+        return self._add_reaction_jacobian(self._jr, self._ent_rpos, y)
 
     def _add_rest_sources(self, f):
         """The ion currents of the states that do not diffuse, into d/dt ``f``."""
-        ions = self.model.ions if self._rsrc else None
+        ions = self.model.ions
         for ion, rows, nodes, scale in self._rsrc:
             f[rows] += scale * ions[ion].i[nodes]
 
