@@ -7,7 +7,9 @@ parent precedes its children, so Gaussian elimination from the leaves to the roo
 
 - an unbranched chain is tridiagonal and goes to LAPACK's ``gtsv``;
 - a branched tree goes to SuperLU with the natural (Hines) order, which then performs
-  exactly the leaves-to-root elimination, in compiled code.
+  exactly the leaves-to-root elimination, in compiled code; a small one (up to
+  ``DENSE_MAX`` nodes) to LAPACK's dense ``gesv`` (7 nodes: 4 us against SuperLU's 37 us
+  with its set-up).
 """
 
 import numpy as np
@@ -16,6 +18,9 @@ from scipy.linalg import lapack
 from scipy.sparse.linalg import splu
 
 __all__ = ["TreeSolver", "laplacian"]
+
+#: Branched trees up to this many nodes are solved as dense matrices.
+DENSE_MAX = 32
 
 
 def laplacian(parent, g_axial):
@@ -64,6 +69,7 @@ class TreeSolver:
             m = sp.csc_matrix((vals, (rows, cols)), shape=(n, n))
             m.sort_indices()
             self._csc = m
+            self._dense = m.toarray() if n <= DENSE_MAX else None
             # positions of the diagonal entries in the CSC data array
             self._diag_pos = np.array(
                 [m.indptr[j] + np.flatnonzero(m.indices[m.indptr[j] : m.indptr[j + 1]] == j)[0] for j in range(n)]
@@ -82,6 +88,13 @@ class TreeSolver:
                 _, _, _, x, info = lapack.dgtsv(self._off, d, self._off, b)
                 if info != 0:
                     raise np.linalg.LinAlgError(f"tridiagonal solve failed (info={info})")
+            return x
+        if self._dense is not None:
+            a = self._dense.copy()
+            a.flat[:: self.n + 1] = d
+            _, _, x, info = lapack.dgesv(a, b, overwrite_a=True)
+            if info != 0:
+                raise np.linalg.LinAlgError(f"tree solve failed (info={info})")
             return x
         self._csc.data[self._diag_pos] = d
         lu = splu(self._csc, permc_spec="NATURAL", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
