@@ -94,8 +94,10 @@ class IonArrays:
         self.e = np.full(n, spec.e0)
         self.i = np.zeros(n)
         self.di_dv = np.zeros(n)
-        #: Nodes whose concentrations are dynamic (written by rxd): e follows Nernst there.
+        #: Nodes whose concentrations are dynamic (written by rxd): e follows Nernst there
+        #: (set by :meth:`mark_dynamic`).
         self.dynamic = np.zeros(n, dtype=bool)
+        self._dyn = None  # the dynamic nodes as an index (a slice when all), None if none
         #: Current induced by rxd reactions with membrane_flux [mA/cm2] (for recording;
         #: not part of ``i``, which carries the mechanisms' currents into rxd).
         self.induced = np.zeros(n)
@@ -109,11 +111,19 @@ class IonArrays:
         self.e[:] = self.spec.e0
         self.update_e(celsius)
 
+    def mark_dynamic(self, nodes):
+        """Concentrations at ``nodes`` are written by rxd from now on: e follows them."""
+        self.dynamic[nodes] = True
+        idx = np.flatnonzero(self.dynamic)
+        self._dyn = slice(None) if len(idx) == len(self.dynamic) else (idx if len(idx) else None)
+
     def update_e(self, celsius):
         """Recompute e by Nernst where the concentrations are dynamic."""
-        d = self.dynamic
-        if d.any():
+        d = self._dyn
+        if d is not None:  # an index, not the mask: this runs twice a step
             self.e[d] = nernst_mV(self.ci[d], self.co[d], self.spec.charge, celsius)
 
     def array(self, kind):
-        return {"e": self.e, "i": self.i, "ci": self.ci, "co": self.co}[kind]
+        if kind not in ("e", "i", "ci", "co"):
+            raise KeyError(kind)
+        return getattr(self, kind)

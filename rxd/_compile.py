@@ -233,6 +233,9 @@ class NodeClass:
     rhs_fn: object = None
     jac_fn: object = None
     jac_entries: list = field(default_factory=list)  # (target sor, state symbol)
+    #: the Jacobian entries depend on no state and no parameter (linear reactions):
+    #: factored once per dt
+    jac_constant: bool = False
     args: list = field(default_factory=list)
 
 
@@ -273,5 +276,7 @@ def lambdify_class(nc):
                 entries.append((t, s))
                 j_exprs.append(d)
     nc.jac_entries = entries
+    varying = {c for s, c in zip(syms, clean) if nc.symbols[s][0] in ("state", "param")}
+    nc.jac_constant = not any(d.free_symbols & varying for d in j_exprs)
     nc.jac_fn = sympy.lambdify(clean, j_exprs, modules="numpy", cse=True) if j_exprs else None
     return nc

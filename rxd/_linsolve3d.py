@@ -149,16 +149,17 @@ class _Lines:
             _, k_rest, v_rest = self.rest
             self._rest_lu = splu((sp.diags(v_rest) - c * k_rest).tocsc())
 
-    def solve_vb(self, vb):
+    def solve_vb(self, vb, first=False):
         """x with W x = V^-1 ``vb`` (``vb`` is overwritten; x is a work array of this
-        solver, valid until its next solve)."""
+        solver, valid until its next solve). With ``first``, ``vb`` is in the first axis'
+        order (``into[0]``: ``vb = K[into[0]] @ y`` saves a reordering), x in the states'."""
         m = len(vb)
         if self._work is None or len(self._work[0]) != m:
             self._work = (np.empty(m), np.empty(m))
         buf, other = self._work
         y = vb
         for k, (ax, into) in enumerate(zip(self.axes, self.into)):
-            if into is not None:
+            if into is not None and not (first and k == 0):
                 y = np.take(y, into, out=buf, mode="clip")  # clip: unbuffered (valid indices)
                 buf, other = other, buf
             if k:
@@ -345,10 +346,17 @@ class DiffusionSolver:
         CG."""
         return self._cg.solve(b, slot)
 
-    def solve_vb(self, vb):
+    def solve_vb(self, vb, first=False):
         """y with (I - c D) y = V^-1 ``vb`` by "adi" (``vb`` is overwritten; y is valid
-        until the next solve)."""
-        return self._adi.solve_vb(vb)
+        until the next solve); with ``first``, ``vb`` in the order of :meth:`first_order`."""
+        return self._adi.solve_vb(vb, first)
+
+    def first_order(self):
+        """The order of the states that "adi" solves first (an index array; None: the
+        states' own order)."""
+        if self._adi is None:
+            self._adi = _Lines(self.K, self.V, self._ijk, self._blocks)
+        return self._adi.into[0]
 
 
 class ReactionSolver:

@@ -18,6 +18,10 @@ from ._system3d import System3D, spread_current
 
 __all__ = ["RxdSystem", "system_for"]
 
+#: A 3D ion's segment means (read twice a step) use a dense matrix up to this many
+#: segments: a dense product over 4800 voxels takes 3 us, the sparse one 10 us.
+_DENSE_MEAN_SEGMENTS = 4
+
 
 def system_for(sim):
     """The simulation's rxd system (created and attached on first use)."""
@@ -163,6 +167,7 @@ class RxdSystem(System3D, SystemHybrid):
         for r in self.reactions:
             instances += resolve(r, disc)
         self.classes = [lambdify_class(nc) for nc in node_classes(instances)]
+        self._jac_varies = not all(nc.jac_constant for nc in self.classes)
         self._prepare_class_indices()
         self._prepare_pattern()
         self._prepare_ions(model, disc)
@@ -205,7 +210,8 @@ class RxdSystem(System3D, SystemHybrid):
                 )
         self.coupled = []  # (sor, ion, kind, rows as a slice, cable nodes, scale)
         self._coupled1d = []  # (ion, kind, rows, cable nodes)
-        self.coupled3d = []  # (ion, kind, rows as a slice, voxels -> segment mean matrix, segment nodes)
+        # (ion, kind, rows as a slice, voxels -> segment mean matrix, segment nodes)
+        self.coupled3d = []
         for sor in self.sors:
             r = sor.region
             if r.nrn_region is None or r.is_border or sor.species.name not in self.ion_charges():
@@ -224,6 +230,8 @@ class RxdSystem(System3D, SystemHybrid):
                 mean = sp.csr_matrix(
                     (data.volume / vsum[seg_of], (seg_of, np.arange(data.n))), shape=(len(seg_nodes), data.n)
                 )
+                if len(seg_nodes) <= _DENSE_MEAN_SEGMENTS:
+                    mean = mean.toarray()
                 self.coupled3d.append((sor.species.name, kind, _span(rows), mean, seg_nodes))
             else:
                 # d c/dt [mM/ms] = sign 1e4 i [mA/cm2] A [um2] / (z F V [um3])
@@ -414,7 +422,7 @@ class RxdSystem(System3D, SystemHybrid):
         self.y = model.y[offset : offset + self.size]
         self.built = True
         for sor, ion, kind, rows, nodes, _ in self.coupled:
-            model.ions[ion].dynamic[nodes] = True
+            model.ions[ion].mark_dynamic(nodes)
 
     # -- values ------------------------------------------------------------------------
     def storage(self, sor, k):
@@ -546,8 +554,20 @@ class RxdSystem(System3D, SystemHybrid):
     #: factorization is reused for this many steps (and renewed after initialization, a
     #: change of dt or cvode.re_init()). Measured on the 168874 base wave at dt = 1 ms:
     #: wave speed 70.2693 um/s refactoring every step, 70.2694 every 5 steps (70.2634 at
-    #: dt = 0.1), at 60 % of the run time.
+    #: dt = 0.1), at 60 % of the run time. A Jacobian no state or parameter enters (linear
+    #: reactions only) is factored once per dt.
     refactor_every = 5
+
+    def _refactor_due(self, dt):
+        """Whether the step's matrix is to be factored now (counting the steps since it
+        was): after initialization, a change of dt or ``refactor_every`` steps, these
+        last only while the Jacobian varies (a state or a parameter enters it)."""
+        self._since_factor += 1
+        if self._factor_dt != dt or (self._jac_varies and self._since_factor >= self.refactor_every):
+            self._since_factor = 0
+            self._factor_dt = dt
+            return True
+        return False
 
     def state_changed(self):
         """The state was changed by hand: renew the factorization at the next step."""
@@ -566,11 +586,8 @@ class RxdSystem(System3D, SystemHybrid):
         f = self._f
         self.local_rhs(y, f)
         solver = self._solver
-        self._since_factor += 1
-        if self._since_factor >= self.refactor_every or self._factor_dt != dt:
+        if self._refactor_due(dt):
             solver.factor(self.local_jacobian(y), self.GAMMA * dt)
-            self._since_factor = 0
-            self._factor_dt = dt
         k1 = solver.solve(f)
         self.local_rhs(y + dt * k1, f)
         k2 = solver.solve(f - 2.0 * k1)

@@ -128,7 +128,6 @@ class System3D:
         overshoot."""
         if self._dsrc is None:
             self._split_sources()
-        self._since_factor += 1  # the reaction Jacobian: renewed every refactor_every steps
         self._parity ^= 1
         if self._parity:
             self._reaction_step(dt)
@@ -151,10 +150,8 @@ class System3D:
         self.local_rhs(y, f, diffusion=False, sources=False)
         self._add_rest_sources(f)
         solver = self._rsolver
-        if self._since_factor >= self.refactor_every or self._factor_dt != h:
+        if self._refactor_due(h):
             solver.factor(self._reaction_jacobian(y), self.GAMMA * h)
-            self._since_factor = 0
-            self._factor_dt = h
         k1 = solver.solve(f)
         np.multiply(k1, h, out=w)
         w += y  # y + h k1
@@ -180,12 +177,12 @@ class System3D:
         for ion, rows, nodes, scale in self._rsrc:
             f[rows] += scale * ions[ion].i[nodes]
 
-    def _diffusion_sources(self, weighted):
-        """The ion currents' sources of the diffusing states [mM/ms] (times the volumes
-        [um3] when ``weighted``): (positions among the diffusing states, values)."""
+    def _diffusion_sources(self):
+        """The ion currents' sources of the diffusing states [mM/ms]: (positions among the
+        diffusing states, values)."""
         ions = self.model.ions
-        for ion, pos, nodes, scale, vscale in self._dsrc:
-            yield pos, (vscale if weighted else scale) * ions[ion].i[nodes]
+        for ion, pos, nodes, scale, _ in self._dsrc:
+            yield pos, scale * ions[ion].i[nodes]
 
     def _diffusion_step(self, h):
         """A whole step of diffusion. With "adi": Crank-Nicolson in delta form on the
@@ -204,18 +201,22 @@ class System3D:
             self._d_cn = use == "adi"
             solver.factor(0.5 * h if self._d_cn else self.GAMMA * h, use)
             self._d_step = h
+            if self._d_cn:  # h V D y and h V s in the order the solve starts from
+                order = solver.first_order()
+                self._cn_Kh = h * (solver.K if order is None else solver.K[order]).tocsr()
+                at = np.arange(len(self._dr)) if order is None else np.argsort(order)
+                self._cn_src = [(ion, at[pos], nodes, h * vscale) for ion, pos, nodes, _, vscale in self._dsrc]
         ix = self._dr_ix
         if self._d_cn:
-            vb = solver.K @ self.y[ix]  # V D y
-            for pos, v in self._diffusion_sources(weighted=True):
-                vb[pos] += v
-            dy = solver.solve_vb(vb)
-            dy *= h
-            self.y[ix] += dy
+            vb = self._cn_Kh @ self.y[ix]
+            ions = self.model.ions
+            for ion, pos, nodes, hv in self._cn_src:
+                vb[pos] += hv * ions[ion].i[nodes]
+            self.y[ix] += solver.solve_vb(vb, first=True)  # dy
             return
         D = self._Ddd
         src = np.zeros(len(self._dr))
-        for pos, v in self._diffusion_sources(weighted=False):
+        for pos, v in self._diffusion_sources():
             src[pos] += v
         yd = self.y[ix]
         k1 = solver.solve(D @ yd + src, 0)

@@ -192,3 +192,38 @@ def test_multicompartment_rate_matches_hand_derivation():
     # the ER loses what the cytosol gains
     v_cyt, v_er = a[cyt].nodes.volume, a[er].nodes.volume
     np.testing.assert_allclose(out[icyt] * v_cyt, -out[ier] * v_er, rtol=1e-12)
+
+
+# ------------------------------------------------------- when the step matrix is factored
+
+
+def _factorizations(make_rate, steps=12, dt=0.025):
+    """How often the 1D fixed step factors its matrix in ``steps`` steps of a pump on one
+    section (``make_rate(ca, region)`` gives the Rate's expression), the last two at 2 dt."""
+    sim = Simulation(dt=dt)
+    sec = sim.Section("s")
+    sec.L, sec.diam, sec.nseg = 10.0, 1.0, 5
+    cyt = rxd.Region([sec], nrn_region="i")
+    ca = rxd.Species(cyt, d=0.6, name="ca", charge=2, initial=1e-3)
+    rate = rxd.Rate(ca, make_rate(ca, cyt))
+    sim.finitialize(-65)
+    system = system_for(sim)
+    calls = []
+    factor = system._solver.factor
+    system._solver.factor = lambda *a: (calls.append(sim.t), factor(*a))[1]
+    for _ in range(steps - 2):
+        sim.fadvance()
+    sim.dt = 2 * dt
+    sim.fadvance()
+    sim.fadvance()
+    del rate
+    return len(calls)
+
+
+def test_a_constant_jacobian_is_factored_once_per_dt():
+    # linear in the state, constant coefficients: at the first step and at the new dt
+    assert _factorizations(lambda ca, r: -0.1 * (ca - 1e-4)) == 2
+    # nonlinear: every refactor_every (5) steps, and at the new dt: steps 1, 6, 11 (dt) = 3
+    assert _factorizations(lambda ca, r: -0.1 * ca * ca) == 3
+    # a Parameter may be changed by hand: treated as varying
+    assert _factorizations(lambda ca, r: -rxd.Parameter(r, value=0.1, name="k") * ca) == 3
