@@ -3,6 +3,7 @@
 reactions and diffusion with their solvers (``rxd/_linsolve3d.py``). See ``docs/rxd3d.md``."""
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._discretize3d import VoxelData, voxel_domain
 from ._errors import RxdError
@@ -201,17 +202,12 @@ class System3D:
             self._d_cn = use == "adi"
             solver.factor(0.5 * h if self._d_cn else self.GAMMA * h, use)
             self._d_step = h
-            if self._d_cn:  # h V D y and h V s in the order the solve starts from
-                order = solver.first_order()
-                self._cn_Kh = h * (solver.K if order is None else solver.K[order]).tocsr()
-                at = np.arange(len(self._dr)) if order is None else np.argsort(order)
-                self._cn_src = [(ion, at[pos], nodes, h * vscale) for ion, pos, nodes, _, vscale in self._dsrc]
+            if self._d_cn:
+                self._cn_operator(h)
         ix = self._dr_ix
         if self._d_cn:
-            vb = self._cn_Kh @ self.y[ix]
             ions = self.model.ions
-            for ion, pos, nodes, hv in self._cn_src:
-                vb[pos] += hv * ions[ion].i[nodes]
+            vb = self._cn_B @ np.concatenate([self.y[ix]] + [ions[ion].i for ion in self._cn_ions])
             self.y[ix] += solver.solve_vb(vb, first=True)  # dy
             return
         D = self._Ddd
@@ -222,6 +218,28 @@ class System3D:
         k1 = solver.solve(D @ yd + src, 0)
         k2 = solver.solve(D @ (yd + h * k1) + src - 2.0 * k1, 1)
         self.y[ix] = yd + h * (1.5 * k1 + 0.5 * k2)
+
+    def _cn_operator(self, h):
+        """The right-hand side of the Crank-Nicolson diffusion step, h V (D y + s), as one
+        sparse product ``_cn_B @ [y, i_ion1, i_ion2, ...]`` (rows in the order the ADI
+        solve starts from; the ion currents [mA/cm2] of all cable nodes appended: one
+        product instead of a gather and a scatter per ion, 19 -> ~3 us on a cylinder)."""
+        solver = self._dsolver
+        m = len(self._dr)
+        order = solver.first_order()
+        at = np.arange(m) if order is None else np.argsort(order)
+        n_nodes = self.model.n_nodes
+        self._cn_ions = sorted({ion for ion, *_ in self._dsrc})
+        rows, cols, vals = [], [], []
+        for ion, pos, nodes, _, vscale in self._dsrc:
+            rows.append(at[pos])
+            cols.append(m + self._cn_ions.index(ion) * n_nodes + np.asarray(nodes))
+            vals.append(h * vscale)
+        K = (solver.K if order is None else solver.K[order]).tocoo()
+        self._cn_B = sp.csr_matrix(
+            (np.concatenate([h * K.data] + vals), (np.concatenate([K.row] + rows), np.concatenate([K.col] + cols))),
+            shape=(m, m + len(self._cn_ions) * n_nodes),
+        )
 
     def _split_sources(self):
         """The ion coupling's sources split between diffusion (states that diffuse) and the
