@@ -27,7 +27,7 @@ import sys
 import time
 
 os.environ.setdefault("NEURON_MODULE_OPTIONS", "-nogui")
-STEPS = 200
+STEPS = 1000
 
 
 def build(h, shape):

@@ -448,6 +448,11 @@ class ReactionSolver:
         # the diagonal covers every state: solve by one division
         self._all = isinstance(self._rix, slice) and self._rix == slice(0, n)
 
+    @property
+    def diagonal(self):
+        """True when R is diagonal (each state reacts with itself only)."""
+        return self._blocks is None
+
     def factor(self, R, c):
         if not np.any(R):
             self._R = None

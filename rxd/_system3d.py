@@ -144,15 +144,29 @@ class System3D:
             )
 
     def _reaction_step(self, h):
+        """A whole step of everything but diffusion: ROS2 with the exact Jacobian; when the
+        reactions are linear with constant coefficients and each state reacts only with
+        itself (a pump, a decay to rest: f = a y + b with a constant per state), the exact
+        step y + h phi1(h a) f(y), phi1(z) = (e^z - 1) / z (one evaluation of f instead of
+        two and two solves)."""
         y, f = self.y, self._f
-        if getattr(self, "_w", None) is None or len(self._w) != len(y):
-            self._w = np.empty(len(y))
-        w = self._w
         self.local_rhs(y, f, diffusion=False, sources=False)
         self._add_rest_sources(f)
         solver = self._rsolver
+        exact = not self._jac_varies and solver.diagonal
         if self._refactor_due(h):
-            solver.factor(self._reaction_jacobian(y), self.GAMMA * h)
+            R = self._reaction_jacobian(y)
+            if exact:
+                self._h_phi1 = _h_phi1(R, solver.rows, len(y), h)
+            else:
+                solver.factor(R, self.GAMMA * h)
+        if exact:
+            f *= self._h_phi1
+            y += f
+            return
+        if getattr(self, "_w", None) is None or len(self._w) != len(y):
+            self._w = np.empty(len(y))
+        w = self._w
         k1 = solver.solve(f)
         np.multiply(k1, h, out=w)
         w += y  # y + h k1
@@ -260,6 +274,16 @@ class System3D:
                 self._dsrc.append((ion, p[d], nd[d], sc[d], sc[d] * self.volume[r[d]]))
             if not d.all():
                 self._rsrc.append((ion, r[~d], nd[~d], sc[~d]))
+
+
+def _h_phi1(R, rows, n, h):
+    """h phi1(h a) per state, a the diagonal Jacobian ``R`` at ``rows`` (0 elsewhere),
+    phi1(z) = (e^z - 1) / z, phi1(0) = 1: the exact step of y' = a y + b is
+    y + h phi1(h a) (a y + b)."""
+    z = np.zeros(n)
+    z[rows] = h * np.asarray(R)
+    zero = z == 0
+    return h * np.where(zero, 1.0, np.expm1(z) / np.where(zero, 1.0, z))
 
 
 #: Voxels per edge of the blocks whose connected parts are the coarse unknowns of the
